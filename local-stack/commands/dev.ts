@@ -1,0 +1,51 @@
+/**
+ * `deno task dev`: runs the local Supabase-compatible stack on the ports of
+ * supabase/config.toml (functions at :54321, Postgres at :54322) until Ctrl-C.
+ */
+import { join } from "node:path";
+import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_SERVICE_ROLE_KEY } from "../keys.ts";
+import { runtimeRoot } from "../paths.ts";
+import { readProjectConfig } from "../project_config.ts";
+import { LocalStack } from "../stack.ts";
+
+const config = readProjectConfig();
+console.log("Starting the Nightshift local stack...");
+const stack = await LocalStack.start({
+  dir: join(runtimeRoot, "dev"),
+  dbPort: config.dbPort,
+  apiPort: config.apiPort,
+  seed: true,
+});
+
+const functionsUrl = `${stack.apiUrl}/functions/v1`;
+console.log(`
+Nightshift local stack is running.
+
+  Functions     ${functionsUrl}/<name>   (${stack.functionNames.join(", ")})
+  Database      ${stack.dbUrl}
+  JWT secret    ${LOCAL_JWT_SECRET}
+  anon key      ${LOCAL_ANON_KEY}
+  service_role  ${LOCAL_SERVICE_ROLE_KEY}
+
+  Migrations applied now: ${stack.appliedMigrations.length ? stack.appliedMigrations.join(", ") : "none (up to date)"}
+  Demo data: ${stack.seeded ? "loaded from supabase/seed.sql" : "unchanged (loaded when the cluster is new)"}
+
+Try:
+  curl -s ${functionsUrl}/health -H "Authorization: Bearer ${LOCAL_ANON_KEY.slice(0, 16)}..."
+  deno task jwt <user-uuid>          # mint a signed-in user's JWT
+  psql ${stack.dbUrl}
+
+Ctrl-C stops everything; \`deno task reset\` starts over with a fresh database.
+`);
+
+let stopping = false;
+async function shutdown(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log("\nStopping the local stack...");
+  await stack.stop();
+  console.log("Stopped.");
+  Deno.exit(0);
+}
+Deno.addSignalListener("SIGINT", shutdown);
+Deno.addSignalListener("SIGTERM", shutdown);

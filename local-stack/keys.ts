@@ -1,0 +1,60 @@
+import { SignJWT } from "jose";
+
+/**
+ * The Supabase CLI's well-known local JWT secret. Public knowledge: it only ever
+ * protects throwaway local stacks, never a deployed project.
+ */
+export const LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
+
+/** The Supabase CLI's well-known local anon key (HS256, role `anon`, expires 2032). */
+export const LOCAL_ANON_KEY =
+  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0";
+
+/** The Supabase CLI's well-known local service-role key (HS256, role `service_role`, expires 2032). */
+export const LOCAL_SERVICE_ROLE_KEY =
+  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fcn3W0YpcOzVU";
+
+/** What a minted user token says about its holder. */
+export interface UserTokenClaims {
+  /** The user's id (`auth.users.id`), becomes `sub`. */
+  readonly userId: string;
+  /** The user's email, if any. */
+  readonly email?: string;
+  /** Database role the token maps to. @default "authenticated" */
+  readonly role?: "authenticated" | "anon" | "service_role";
+  /** Lifetime in seconds. @default 3600 */
+  readonly expiresInSeconds?: number;
+}
+
+/**
+ * Mints a GoTrue-shaped access token signed with the local JWT secret, as
+ * `supabase start` would issue to a signed-in user.
+ *
+ * @example
+ * ```ts
+ * const token = await mintUserToken({ userId: crypto.randomUUID() });
+ * ```
+ */
+export async function mintUserToken(
+  claims: UserTokenClaims,
+  secret: string = LOCAL_JWT_SECRET,
+): Promise<string> {
+  const role = claims.role ?? "authenticated";
+  const now = Math.floor(Date.now() / 1000);
+  return await new SignJWT({
+    role,
+    aud: "authenticated",
+    email: claims.email ?? "",
+    aal: "aal1",
+    session_id: crypto.randomUUID(),
+    is_anonymous: false,
+    app_metadata: { provider: "email", providers: ["email"] },
+    user_metadata: {},
+  })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(claims.userId)
+    .setIssuer("http://127.0.0.1:54321/auth/v1")
+    .setIssuedAt(now)
+    .setExpirationTime(now + (claims.expiresInSeconds ?? 3600))
+    .sign(new TextEncoder().encode(secret));
+}

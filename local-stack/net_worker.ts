@@ -1,0 +1,115 @@
+import type { Sql } from "postgres";
+
+interface QueuedRequest {
+  id: string;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: Uint8Array<ArrayBuffer> | null;
+  timeout_milliseconds: number;
+}
+
+/** How long responses are kept, as pg_net's default `pg_net.ttl`. */
+const RESPONSE_TTL = "6 hours";
+const BATCH_SIZE = 50;
+
+/**
+ * Plays pg_net's background worker for the local stack: takes committed rows of
+ * `net.http_request_queue`, sends them with their timeout and records the outcome
+ * in `net._http_response` under the same id (`timed_out` on timeout). Like pg_net,
+ * delivery is at most once: a request is removed from the queue before it is sent.
+ */
+export class NetWorker {
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+
+  constructor(private readonly sql: Sql, private readonly pollIntervalMs = 500) {}
+
+  /** Starts listening for new requests. */
+  async start(): Promise<void> {
+    const listener = await this.sql.listen("nightshift_pg_net", () => this.wake?.());
+    this.unlisten = () => listener.unlisten();
+    this.loop = this.run();
+  }
+
+  /** Stops after the batch in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    await this.unlisten?.();
+  }
+
+  private async run(): Promise<void> {
+    let lastCleanup = 0;
+    while (!this.stopped) {
+      let handled = 0;
+      try {
+        handled = await this.processBatch();
+        if (handled > 0 && Date.now() - lastCleanup > 60_000) {
+          await this.sql`delete from net._http_response where created < now() - ${RESPONSE_TTL}::interval`;
+          lastCleanup = Date.now();
+        }
+      } catch (error) {
+        if (!this.stopped) console.error("[pg_net] worker error:", error);
+      }
+      if (handled === 0 && !this.stopped) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.pollIntervalMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+  }
+
+  /** pg_net is enabled per project (`create extension pg_net`); until then there is nothing to send. */
+  private async queueExists(): Promise<boolean> {
+    const [row] = await this.sql<{ exists: boolean }[]>`
+      select to_regclass('net.http_request_queue') is not null as exists`;
+    return row?.exists ?? false;
+  }
+
+  private async processBatch(): Promise<number> {
+    if (!(await this.queueExists())) return 0;
+    const requests = await this.sql<QueuedRequest[]>`
+      delete from net.http_request_queue
+       where id in (select id from net.http_request_queue order by id limit ${BATCH_SIZE}
+                    for update skip locked)
+      returning id, method, url, headers, body, timeout_milliseconds`;
+    await Promise.all(requests.map((request) => this.send(request)));
+    return requests.length;
+  }
+
+  private async send(request: QueuedRequest): Promise<void> {
+    const started = performance.now();
+    try {
+      const response = await fetch(request.url, {
+        method: request.method.toUpperCase(),
+        headers: request.headers,
+        ...(request.body ? { body: request.body } : {}),
+        signal: AbortSignal.timeout(request.timeout_milliseconds),
+        redirect: "follow",
+      });
+      const content = await response.text();
+      const headers = Object.fromEntries(response.headers.entries());
+      await this.sql`
+        insert into net._http_response (id, status_code, content_type, headers, content, timed_out)
+        values (${request.id}, ${response.status}, ${response.headers.get("content-type")},
+                ${this.sql.json(headers)}, ${content}, false)`;
+    } catch (error) {
+      const timedOut = error instanceof DOMException && error.name === "TimeoutError";
+      const elapsed = Math.round(performance.now() - started);
+      const message = timedOut
+        ? `Timeout of ${request.timeout_milliseconds} ms reached. Total time: ${elapsed} ms`
+        : `Couldn't connect to server: ${(error as Error).message}`;
+      await this.sql`
+        insert into net._http_response (id, status_code, timed_out, error_msg)
+        values (${request.id}, null, ${timedOut}, ${message})`;
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import { join } from "node:path";
+import { isRoot, runCommand } from "../run_command.ts";
+import type { PostgresInstallation } from "./install.ts";
+
+/** Settings of a throwaway cluster; the stack passes the port at every start. */
+const SERVER_SETTINGS: Record<string, string> = {
+  listen_addresses: "'127.0.0.1'",
+  unix_socket_directories: "''",
+  shared_preload_libraries: "'pg_cron'",
+  "cron.database_name": "'postgres'",
+  "cron.use_background_workers": "on",
+  max_worker_processes: "32",
+  max_connections: "300",
+  timezone: "'UTC'",
+  // A throwaway cluster: durability buys nothing here.
+  fsync: "off",
+  synchronous_commit: "off",
+  full_page_writes: "off",
+  logging_collector: "off",
+};
+
+/** The superuser password of every local cluster, as with `supabase start`. */
+export const LOCAL_DB_PASSWORD = "postgres";
+
+/** A PostgreSQL cluster in a folder of its own, served on 127.0.0.1. */
+export class PostgresCluster {
+  readonly dataDir: string;
+  readonly logFile: string;
+
+  constructor(
+    readonly pg: PostgresInstallation,
+    readonly rootDir: string,
+    readonly port: number,
+  ) {
+    this.dataDir = join(rootDir, "pgdata");
+    this.logFile = join(rootDir, "postgres.log");
+  }
+
+  /** Connection URL for a database user (the superuser `postgres` by default). */
+  url(user = "postgres", password = LOCAL_DB_PASSWORD): string {
+    return `postgresql://${user}:${password}@127.0.0.1:${this.port}/postgres`;
+  }
+
+  /** True once `initdb` has run in this folder. */
+  isInitialized(): boolean {
+    try {
+      Deno.statSync(join(this.dataDir, "PG_VERSION"));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Runs `initdb` (as the `postgres` OS user when we are root) and writes the stack's settings. */
+  async initialize(): Promise<void> {
+    Deno.mkdirSync(this.rootDir, { recursive: true });
+    const passwordFile = join(this.rootDir, "pwfile");
+    Deno.writeTextFileSync(passwordFile, LOCAL_DB_PASSWORD + "\n");
+    await this.chownForServer(this.rootDir);
+    await this.asServerUser(join(this.pg.binDir, "initdb"), [
+      "-D",
+      this.dataDir,
+      "--username=postgres",
+      `--pwfile=${passwordFile}`,
+      "--auth-host=scram-sha-256",
+      "--auth-local=trust",
+      "--encoding=UTF8",
+      "--locale=C.UTF-8",
+    ]);
+    Deno.removeSync(passwordFile);
+    const settings = Object.entries(SERVER_SETTINGS).map(([key, value]) => `${key} = ${value}`);
+    const conf = join(this.dataDir, "postgresql.conf");
+    Deno.writeTextFileSync(conf, `\n# Nightshift local stack\n${settings.join("\n")}\n`, {
+      append: true,
+    });
+  }
+
+  /** Starts the server and waits until it accepts connections; stops a leftover server first. */
+  async start(): Promise<void> {
+    if (await this.isRunning()) await this.stop();
+    await this.chownForServer(this.rootDir);
+    await this.asServerUser(join(this.pg.binDir, "pg_ctl"), [
+      "start",
+      "-D",
+      this.dataDir,
+      "-l",
+      this.logFile,
+      "-w",
+      "-t",
+      "60",
+      "-o",
+      `-p ${this.port}`,
+    ]);
+  }
+
+  /** Stops the server (fast shutdown) if it runs. */
+  async stop(): Promise<void> {
+    if (!(await this.isRunning())) return;
+    await this.asServerUser(join(this.pg.binDir, "pg_ctl"), [
+      "stop",
+      "-D",
+      this.dataDir,
+      "-m",
+      "fast",
+      "-w",
+      "-t",
+      "60",
+    ]);
+  }
+
+  /** True when a server runs on this data folder. */
+  async isRunning(): Promise<boolean> {
+    if (!this.isInitialized()) return false;
+    try {
+      await this.asServerUser(join(this.pg.binDir, "pg_ctl"), ["status", "-D", this.dataDir]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Deletes the cluster's folder; the server must be stopped. */
+  async destroy(): Promise<void> {
+    await this.stop();
+    Deno.removeSync(this.rootDir, { recursive: true });
+  }
+
+  private async asServerUser(program: string, args: string[]): Promise<string> {
+    if (isRoot()) return await runCommand("runuser", ["-u", "postgres", "--", program, ...args]);
+    return await runCommand(program, args);
+  }
+
+  private async chownForServer(path: string): Promise<void> {
+    if (isRoot()) await runCommand("chown", ["-R", "postgres:postgres", path]);
+  }
+}

@@ -1,0 +1,101 @@
+import { join } from "node:path";
+import { emulatedExtensionsDir } from "../paths.ts";
+import { isRoot, runCommand } from "../run_command.ts";
+
+/** Where Debian's PostgreSQL 15 keeps its programs and files. */
+export interface PostgresInstallation {
+  readonly binDir: string;
+  readonly shareDir: string;
+  readonly libDir: string;
+}
+
+const DEBIAN_PG15: PostgresInstallation = {
+  binDir: "/usr/lib/postgresql/15/bin",
+  shareDir: "/usr/share/postgresql/15",
+  libDir: "/usr/lib/postgresql/15/lib",
+};
+
+const REQUIRED_PACKAGES = ["postgresql-15", "postgresql-15-cron", "postgresql-15-pgtap"];
+
+/** Thrown when PostgreSQL 15 with pg_cron is missing and cannot be installed here. */
+export class PostgresUnavailableError extends Error {
+  override name = "PostgresUnavailableError";
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function missingPieces(pg: PostgresInstallation): string[] {
+  const checks: Array<[string, string]> = [
+    ["postgresql-15", join(pg.binDir, "postgres")],
+    ["postgresql-15-cron", join(pg.libDir, "pg_cron.so")],
+    ["postgresql-15-pgtap", join(pg.shareDir, "extension", "pgtap.control")],
+  ];
+  return checks.filter(([, path]) => !exists(path)).map(([pkg]) => pkg);
+}
+
+async function aptInstall(packages: string[]): Promise<void> {
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  const prefix = isRoot() ? [] : ["sudo", "-n"];
+  const [program, ...rest] = [...prefix, "apt-get"];
+  try {
+    console.log(`Installing ${packages.join(", ")} from Debian (apt-get)...`);
+    await runCommand(program!, [...rest, "update", "-qq"], { env });
+    await runCommand(program!, [...rest, "install", "-y", "-qq", "--no-install-recommends", ...packages], {
+      env,
+    });
+  } catch (error) {
+    throw new PostgresUnavailableError(
+      `Cannot install PostgreSQL: ${packages.join(", ")} are missing and apt-get failed. ` +
+        `Install them yourself (as root: apt-get install ${REQUIRED_PACKAGES.join(" ")}) and retry.`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Copies the local stack's emulated extensions (pg_net) into PostgreSQL's
+ * extension folder, so migrations can `create extension pg_net` as on Supabase.
+ * A real pg_net already installed there is left alone.
+ */
+function installEmulatedExtensions(pg: PostgresInstallation): void {
+  const target = join(pg.shareDir, "extension");
+  for (const entry of Deno.readDirSync(emulatedExtensionsDir)) {
+    const source = Deno.readTextFileSync(join(emulatedExtensionsDir, entry.name));
+    const destination = join(target, entry.name);
+    if (exists(destination)) {
+      const current = Deno.readTextFileSync(destination);
+      if (current === source) continue;
+      if (entry.name.endsWith(".control") && !current.includes("Nightshift local stack")) continue;
+    }
+    try {
+      Deno.writeTextFileSync(destination, source);
+    } catch (error) {
+      throw new PostgresUnavailableError(
+        `Cannot install the emulated extension ${entry.name} into ${target}: run once as root.`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+/**
+ * Makes sure PostgreSQL 15, pg_cron and pgTAP are installed (from Debian when
+ * missing) and the emulated platform extensions are in place.
+ */
+export async function ensurePostgresInstalled(): Promise<PostgresInstallation> {
+  const missing = missingPieces(DEBIAN_PG15);
+  if (missing.length > 0) await aptInstall(missing);
+  const stillMissing = missingPieces(DEBIAN_PG15);
+  if (stillMissing.length > 0) {
+    throw new PostgresUnavailableError(`PostgreSQL is incomplete: missing ${stillMissing.join(", ")}`);
+  }
+  installEmulatedExtensions(DEBIAN_PG15);
+  return DEBIAN_PG15;
+}

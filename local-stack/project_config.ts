@@ -1,0 +1,48 @@
+import { parse } from "smol-toml";
+import { join } from "node:path";
+import { z } from "zod";
+import { supabaseDir } from "./paths.ts";
+
+const functionConfigSchema = z.object({
+  verify_jwt: z.boolean().default(true),
+  entrypoint: z.string().optional(),
+}).passthrough();
+
+const configSchema = z.object({
+  api: z.object({ port: z.number().int().default(54321) }).passthrough().default({ port: 54321 }),
+  db: z.object({ port: z.number().int().default(54322) }).passthrough().default({ port: 54322 }),
+  functions: z.record(z.string(), functionConfigSchema).default({}),
+}).passthrough();
+
+/** How one edge function is served. */
+export interface FunctionDefinition {
+  readonly name: string;
+  /** Absolute path of its entrypoint (`index.ts` unless config.toml says otherwise). */
+  readonly entrypoint: string;
+  /** Whether the gateway demands a valid JWT before calling it. */
+  readonly verifyJwt: boolean;
+}
+
+/** What the local stack takes from `supabase/config.toml`. */
+export interface ProjectConfig {
+  readonly apiPort: number;
+  readonly dbPort: number;
+  readonly functions: readonly FunctionDefinition[];
+}
+
+/** Reads `supabase/config.toml` and discovers `supabase/functions/<name>/index.ts`. */
+export function readProjectConfig(dir: string = supabaseDir): ProjectConfig {
+  const parsed = configSchema.parse(parse(Deno.readTextFileSync(join(dir, "config.toml"))));
+  const functionsDir = join(dir, "functions");
+  const functions: FunctionDefinition[] = [];
+  for (const entry of Deno.readDirSync(functionsDir)) {
+    if (!entry.isDirectory || entry.name.startsWith("_") || entry.name.startsWith(".")) continue;
+    const settings = parsed.functions[entry.name];
+    const entrypoint = settings?.entrypoint
+      ? join(dir, settings.entrypoint)
+      : join(functionsDir, entry.name, "index.ts");
+    functions.push({ name: entry.name, entrypoint, verifyJwt: settings?.verify_jwt ?? true });
+  }
+  functions.sort((a, b) => a.name.localeCompare(b.name));
+  return { apiPort: parsed.api.port, dbPort: parsed.db.port, functions };
+}

@@ -1,0 +1,155 @@
+import postgres, { type Sql } from "postgres";
+import { join } from "node:path";
+import { readEnvFile } from "./env_file.ts";
+import { FunctionProcess } from "./functions/function_process.ts";
+import { startGateway } from "./gateway.ts";
+import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_SERVICE_ROLE_KEY } from "./keys.ts";
+import { applyMigrations } from "./migrations.ts";
+import { NetWorker } from "./net_worker.ts";
+import { repoRoot, supabaseDir } from "./paths.ts";
+import { applyPlatformBootstrap } from "./postgres/bootstrap.ts";
+import { PostgresCluster } from "./postgres/cluster.ts";
+import { ensurePostgresInstalled } from "./postgres/install.ts";
+import { readProjectConfig } from "./project_config.ts";
+
+/** Where and how to run a local stack. */
+export interface StackOptions {
+  /** Folder of this stack's cluster and logs (created when missing). */
+  readonly dir: string;
+  /** PostgreSQL port on 127.0.0.1. */
+  readonly dbPort: number;
+  /** Functions gateway port on 127.0.0.1. */
+  readonly apiPort: number;
+  /** Load `supabase/seed.sql` when the cluster is new. */
+  readonly seed: boolean;
+  /** Extra environment for the functions (overrides the env files). */
+  readonly functionEnv?: Readonly<Record<string, string>>;
+}
+
+/** Project secrets for the functions: `.env.example` defaults, then `supabase/functions/.env`. */
+function projectSecrets(): Record<string, string> {
+  return {
+    ...readEnvFile(join(repoRoot, ".env.example")),
+    ...readEnvFile(join(supabaseDir, "functions", ".env")),
+  };
+}
+
+/** The runtime variables a Deno process needs to find its cache and tools. */
+function runtimeEnv(): Record<string, string> {
+  const names = ["PATH", "HOME", "DENO_DIR", "TMPDIR", "NO_COLOR"];
+  return Object.fromEntries(
+    names.flatMap((name) => {
+      const value = Deno.env.get(name);
+      return value === undefined ? [] : [[name, value]];
+    }),
+  );
+}
+
+/**
+ * A running local Supabase-compatible stack: PostgreSQL with the platform
+ * bootstrap and the project's migrations, the pg_net worker, and every edge
+ * function behind the gateway.
+ */
+export class LocalStack {
+  private constructor(
+    readonly cluster: PostgresCluster,
+    /** Superuser connection, for the stack's own work and for tests. */
+    readonly sql: Sql,
+    private readonly netWorker: NetWorker,
+    private readonly functions: Map<string, FunctionProcess>,
+    private readonly gateway: Deno.HttpServer<Deno.NetAddr>,
+    readonly apiPort: number,
+    /** Migration versions applied by this start. */
+    readonly appliedMigrations: readonly string[],
+    /** True when `supabase/seed.sql` was loaded by this start. */
+    readonly seeded: boolean,
+  ) {}
+
+  /** `postgresql://postgres:postgres@127.0.0.1:<port>/postgres` */
+  get dbUrl(): string {
+    return this.cluster.url();
+  }
+
+  /** `http://127.0.0.1:<port>`: what `SUPABASE_URL` is for the functions. */
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.apiPort}`;
+  }
+
+  /** Names of the functions being served. */
+  get functionNames(): string[] {
+    return [...this.functions.keys()];
+  }
+
+  /** Starts every part; on failure stops what already started and rethrows. */
+  static async start(options: StackOptions): Promise<LocalStack> {
+    const pg = await ensurePostgresInstalled();
+    const cluster = new PostgresCluster(pg, options.dir, options.dbPort);
+    const isNew = !cluster.isInitialized();
+    if (isNew) await cluster.initialize();
+    await cluster.start();
+    const sql = postgres(cluster.url(), { max: 4, onnotice: () => {} });
+    const started: Array<() => Promise<unknown>> = [
+      () => cluster.stop(),
+      () => sql.end({ timeout: 5 }),
+    ];
+    try {
+      await applyPlatformBootstrap(sql);
+      const appliedMigrations = await applyMigrations(sql);
+      let seeded = false;
+      const seedFile = join(supabaseDir, "seed.sql");
+      if (isNew && options.seed && (await Deno.stat(seedFile).catch(() => null))) {
+        await sql.unsafe(Deno.readTextFileSync(seedFile)).simple();
+        seeded = true;
+      }
+
+      const netWorker = new NetWorker(sql);
+      await netWorker.start();
+      started.unshift(() => netWorker.stop());
+
+      const apiUrl = `http://127.0.0.1:${options.apiPort}`;
+      const env = {
+        ...runtimeEnv(),
+        ...projectSecrets(),
+        SUPABASE_URL: apiUrl,
+        SUPABASE_DB_URL: cluster.url(),
+        SUPABASE_ANON_KEY: LOCAL_ANON_KEY,
+        SUPABASE_SERVICE_ROLE_KEY: LOCAL_SERVICE_ROLE_KEY,
+        ...options.functionEnv,
+      };
+      const config = readProjectConfig();
+      const functions = new Map(
+        config.functions.map((definition) => [definition.name, new FunctionProcess(definition, env)]),
+      );
+      started.unshift(() => Promise.all([...functions.values()].map((fn) => fn.stop())));
+      await Promise.all([...functions.values()].map((fn) => fn.start()));
+
+      const gateway = startGateway({
+        port: options.apiPort,
+        jwtSecret: LOCAL_JWT_SECRET,
+        functions,
+      });
+      return new LocalStack(
+        cluster,
+        sql,
+        netWorker,
+        functions,
+        gateway,
+        options.apiPort,
+        appliedMigrations,
+        seeded,
+      );
+    } catch (error) {
+      for (const stop of started) await stop().catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Stops the gateway, the functions, the worker and the database, in that order. */
+  async stop(): Promise<void> {
+    await this.gateway.shutdown().catch(() => {});
+    await Promise.all([...this.functions.values()].map((fn) => fn.stop()));
+    await this.netWorker.stop().catch(() => {});
+    await this.sql.end({ timeout: 5 }).catch(() => {});
+    await this.cluster.stop();
+  }
+}
