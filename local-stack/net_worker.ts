@@ -49,7 +49,8 @@ export class NetWorker {
       try {
         handled = await this.processBatch();
         if (handled > 0 && Date.now() - lastCleanup > 60_000) {
-          await this.sql`delete from net._http_response where created < now() - ${RESPONSE_TTL}::interval`;
+          await this
+            .sql`delete from net._http_response where created < now() - ${RESPONSE_TTL}::interval`;
           lastCleanup = Date.now();
         }
       } catch (error) {

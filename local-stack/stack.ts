@@ -34,17 +34,6 @@ function projectSecrets(): Record<string, string> {
   };
 }
 
-/** The runtime variables a Deno process needs to find its cache and tools. */
-function runtimeEnv(): Record<string, string> {
-  const names = ["PATH", "HOME", "DENO_DIR", "TMPDIR", "NO_COLOR"];
-  return Object.fromEntries(
-    names.flatMap((name) => {
-      const value = Deno.env.get(name);
-      return value === undefined ? [] : [[name, value]];
-    }),
-  );
-}
-
 /**
  * A running local Supabase-compatible stack: PostgreSQL with the platform
  * bootstrap and the project's migrations, the pg_net worker, and every edge
@@ -108,7 +97,6 @@ export class LocalStack {
 
       const apiUrl = `http://127.0.0.1:${options.apiPort}`;
       const env = {
-        ...runtimeEnv(),
         ...projectSecrets(),
         SUPABASE_URL: apiUrl,
         SUPABASE_DB_URL: cluster.url(),
@@ -118,7 +106,9 @@ export class LocalStack {
       };
       const config = readProjectConfig();
       const functions = new Map(
-        config.functions.map((definition) => [definition.name, new FunctionProcess(definition, env)]),
+        config.functions.map((
+          definition,
+        ) => [definition.name, new FunctionProcess(definition, env)]),
       );
       started.unshift(() => Promise.all([...functions.values()].map((fn) => fn.stop())));
       await Promise.all([...functions.values()].map((fn) => fn.start()));

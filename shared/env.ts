@@ -16,13 +16,17 @@ export class InvalidEnvironmentError extends Error {
 }
 
 /** Reads and validates the platform environment of a function. */
-export function readFunctionEnv(source: (name: string) => string | undefined = Deno.env.get): FunctionEnv {
+export function readFunctionEnv(
+  source: (name: string) => string | undefined = Deno.env.get,
+): FunctionEnv {
   const values = Object.fromEntries(
     Object.keys(functionEnvSchema.shape).map((name) => [name, source(name)]),
   );
   const parsed = functionEnvSchema.safeParse(values);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    const problems = parsed.error.issues.map((issue) =>
+      `${issue.path.join(".")}: ${issue.message}`
+    );
     throw new InvalidEnvironmentError(`Invalid function environment: ${problems.join("; ")}`);
   }
   return parsed.data;

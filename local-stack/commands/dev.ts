@@ -27,8 +27,12 @@ Nightshift local stack is running.
   anon key      ${LOCAL_ANON_KEY}
   service_role  ${LOCAL_SERVICE_ROLE_KEY}
 
-  Migrations applied now: ${stack.appliedMigrations.length ? stack.appliedMigrations.join(", ") : "none (up to date)"}
-  Demo data: ${stack.seeded ? "loaded from supabase/seed.sql" : "unchanged (loaded when the cluster is new)"}
+  Migrations applied now: ${
+  stack.appliedMigrations.length ? stack.appliedMigrations.join(", ") : "none (up to date)"
+}
+  Demo data: ${
+  stack.seeded ? "loaded from supabase/seed.sql" : "unchanged (loaded when the cluster is new)"
+}
 
 Try:
   curl -s ${functionsUrl}/health -H "Authorization: Bearer ${LOCAL_ANON_KEY.slice(0, 16)}..."

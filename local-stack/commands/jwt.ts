@@ -16,8 +16,10 @@ if (!args.success) {
   Deno.exit(2);
 }
 const [userId, email, role] = args.data;
-console.log(await mintUserToken({
-  userId,
-  ...(email ? { email } : {}),
-  ...(role ? { role } : {}),
-}));
+console.log(
+  await mintUserToken({
+    userId,
+    ...(email ? { email } : {}),
+    ...(role ? { role } : {}),
+  }),
+);

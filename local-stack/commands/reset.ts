@@ -6,7 +6,11 @@ import { ensurePostgresInstalled } from "../postgres/install.ts";
 import { readProjectConfig } from "../project_config.ts";
 
 const dir = join(runtimeRoot, "dev");
-const cluster = new PostgresCluster(await ensurePostgresInstalled(), dir, readProjectConfig().dbPort);
+const cluster = new PostgresCluster(
+  await ensurePostgresInstalled(),
+  dir,
+  readProjectConfig().dbPort,
+);
 try {
   await cluster.destroy();
   console.log(`Deleted the local database in ${dir}. Run \`deno task dev\` to start fresh.`);

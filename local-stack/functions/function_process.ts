@@ -6,6 +6,17 @@ import type { FunctionDefinition } from "../project_config.ts";
 const READY_MARKER = "nightshift-function-ready";
 const hostScript = join(repoRoot, "local-stack", "functions", "host.ts");
 
+/** The variables a Deno process needs to find its cache and tools; never project secrets. */
+function runtimeEnv(): Record<string, string> {
+  const names = ["PATH", "HOME", "DENO_DIR", "TMPDIR", "NO_COLOR"];
+  return Object.fromEntries(
+    names.flatMap((name) => {
+      const value = Deno.env.get(name);
+      return value === undefined ? [] : [[name, value]];
+    }),
+  );
+}
+
 /** Thrown when a function process exits before it serves. */
 export class FunctionStartError extends Error {
   override name = "FunctionStartError";
@@ -44,7 +55,7 @@ export class FunctionProcess {
         hostScript,
         this.definition.entrypoint,
       ],
-      env: { ...this.env, NIGHTSHIFT_FUNCTION_PORT: String(this.port) },
+      env: { ...runtimeEnv(), ...this.env, NIGHTSHIFT_FUNCTION_PORT: String(this.port) },
       clearEnv: true,
       stdout: "piped",
       stderr: "piped",

@@ -47,13 +47,22 @@ async function aptInstall(packages: string[]): Promise<void> {
   try {
     console.log(`Installing ${packages.join(", ")} from Debian (apt-get)...`);
     await runCommand(program!, [...rest, "update", "-qq"], { env });
-    await runCommand(program!, [...rest, "install", "-y", "-qq", "--no-install-recommends", ...packages], {
+    await runCommand(program!, [
+      ...rest,
+      "install",
+      "-y",
+      "-qq",
+      "--no-install-recommends",
+      ...packages,
+    ], {
       env,
     });
   } catch (error) {
     throw new PostgresUnavailableError(
       `Cannot install PostgreSQL: ${packages.join(", ")} are missing and apt-get failed. ` +
-        `Install them yourself (as root: apt-get install ${REQUIRED_PACKAGES.join(" ")}) and retry.`,
+        `Install them yourself (as root: apt-get install ${
+          REQUIRED_PACKAGES.join(" ")
+        }) and retry.`,
       { cause: error },
     );
   }
@@ -94,7 +103,9 @@ export async function ensurePostgresInstalled(): Promise<PostgresInstallation> {
   if (missing.length > 0) await aptInstall(missing);
   const stillMissing = missingPieces(DEBIAN_PG15);
   if (stillMissing.length > 0) {
-    throw new PostgresUnavailableError(`PostgreSQL is incomplete: missing ${stillMissing.join(", ")}`);
+    throw new PostgresUnavailableError(
+      `PostgreSQL is incomplete: missing ${stillMissing.join(", ")}`,
+    );
   }
   installEmulatedExtensions(DEBIAN_PG15);
   return DEBIAN_PG15;

@@ -45,7 +45,10 @@ export function errorResponse(error: unknown, headers?: HeadersInit): Response {
   }
   console.error("Unhandled error:", error);
   const body: ErrorBody = {
-    error: { code: "internal_error", message: "Internal error: the request could not be completed" },
+    error: {
+      code: "internal_error",
+      message: "Internal error: the request could not be completed",
+    },
   };
   return Response.json(body, { status: 500, headers: responseHeaders });
 }

@@ -14,7 +14,10 @@ function setting(name: string, fallback: string): string {
  * the tests target a running `deno task dev` stack on the default ports.
  */
 export const testStack = {
-  dbUrl: setting("NIGHTSHIFT_TEST_DB_URL", "postgresql://postgres:postgres@127.0.0.1:54322/postgres"),
+  dbUrl: setting(
+    "NIGHTSHIFT_TEST_DB_URL",
+    "postgresql://postgres:postgres@127.0.0.1:54322/postgres",
+  ),
   apiUrl: setting("NIGHTSHIFT_TEST_API_URL", "http://127.0.0.1:54321"),
   jwtSecret: setting("NIGHTSHIFT_TEST_JWT_SECRET", LOCAL_JWT_SECRET),
   anonKey: setting("NIGHTSHIFT_TEST_ANON_KEY", LOCAL_ANON_KEY),
