@@ -4,14 +4,14 @@
  */
 import { join } from "node:path";
 import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_SERVICE_ROLE_KEY } from "../keys.ts";
-import { runtimeRoot } from "../paths.ts";
+import { clusterRoot } from "../postgres/cluster_location.ts";
 import { readProjectConfig } from "../project_config.ts";
 import { LocalStack } from "../stack.ts";
 
 const config = readProjectConfig();
 console.log("Starting the Nightshift local stack...");
 const stack = await LocalStack.start({
-  dir: join(runtimeRoot, "dev"),
+  dir: join(clusterRoot(), "dev"),
   dbPort: config.dbPort,
   apiPort: config.apiPort,
   seed: true,

@@ -1,11 +1,11 @@
 /** `deno task reset`: stops the dev database if it runs and deletes it; the next `dev` starts fresh. */
 import { join } from "node:path";
-import { runtimeRoot } from "../paths.ts";
+import { clusterRoot } from "../postgres/cluster_location.ts";
 import { PostgresCluster } from "../postgres/cluster.ts";
 import { ensurePostgresInstalled } from "../postgres/install.ts";
 import { readProjectConfig } from "../project_config.ts";
 
-const dir = join(runtimeRoot, "dev");
+const dir = join(clusterRoot(), "dev");
 const cluster = new PostgresCluster(
   await ensurePostgresInstalled(),
   dir,

@@ -8,6 +8,7 @@ import { freePort } from "../free_port.ts";
 import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_SERVICE_ROLE_KEY } from "../keys.ts";
 import { repoRoot, runtimeRoot } from "../paths.ts";
 import { PostgresCluster } from "../postgres/cluster.ts";
+import { clusterRoot } from "../postgres/cluster_location.ts";
 import { ensurePostgresInstalled } from "../postgres/install.ts";
 import { LocalStack } from "../stack.ts";
 import { summarizeJunitReport } from "../junit_summary.ts";
@@ -17,14 +18,14 @@ async function removeAbandonedTestStacks(): Promise<void> {
   const pg = await ensurePostgresInstalled();
   let entries: Deno.DirEntry[] = [];
   try {
-    entries = [...Deno.readDirSync(runtimeRoot)];
+    entries = [...Deno.readDirSync(clusterRoot())];
   } catch {
     return;
   }
   for (const entry of entries) {
     const match = /^test-(\d+)$/.exec(entry.name);
     if (!match || isAlive(Number(match[1]))) continue;
-    await new PostgresCluster(pg, join(runtimeRoot, entry.name), 0).destroy().catch(() => {});
+    await new PostgresCluster(pg, join(clusterRoot(), entry.name), 0).destroy().catch(() => {});
   }
 }
 
@@ -38,7 +39,7 @@ function isAlive(pid: number): boolean {
 }
 
 await removeAbandonedTestStacks();
-const dir = join(runtimeRoot, `test-${Deno.pid}`);
+const dir = join(clusterRoot(), `test-${Deno.pid}`);
 const reportPath = join(runtimeRoot, "reports", "junit.xml");
 Deno.mkdirSync(join(runtimeRoot, "reports"), { recursive: true });
 try {
