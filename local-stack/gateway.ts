@@ -1,4 +1,4 @@
-import { jwtVerify } from "jose";
+import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
 import type { FunctionProcess } from "./functions/function_process.ts";
 
 /** Options of the functions gateway. */
@@ -7,6 +7,8 @@ export interface GatewayOptions {
   readonly port: number;
   /** Secret that verifies HS256 JWTs where a function has `verify_jwt = true`. */
   readonly jwtSecret: string;
+  /** Public keys that verify asymmetric (ES256) JWTs; also served at /auth/v1/.well-known/jwks.json. */
+  readonly jwks: JSONWebKeySet;
   /** Running functions by name. */
   readonly functions: ReadonlyMap<string, FunctionProcess>;
 }
@@ -18,7 +20,13 @@ function gatewayError(status: number, code: string, message: string): Response {
   return Response.json({ msg: message, error: { code, message } }, { status });
 }
 
-async function hasValidJwt(request: Request, secret: Uint8Array): Promise<boolean> {
+type KeyResolver = ReturnType<typeof createLocalJWKSet>;
+
+async function hasValidJwt(
+  request: Request,
+  secret: Uint8Array,
+  keys: KeyResolver,
+): Promise<boolean> {
   const header = request.headers.get("authorization") ?? "";
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) return false;
@@ -26,24 +34,34 @@ async function hasValidJwt(request: Request, secret: Uint8Array): Promise<boolea
     await jwtVerify(match[1]!, secret, { algorithms: ["HS256"] });
     return true;
   } catch {
-    return false;
+    try {
+      await jwtVerify(match[1]!, keys, { algorithms: ["ES256", "RS256"] });
+      return true;
+    } catch {
+      return false;
+    }
   }
 }
 
 /**
  * The local stand-in for Supabase's functions gateway: serves
- * `/functions/v1/<name>/<rest>` for every method, checks the JWT where
- * `verify_jwt` is on, and forwards the request to the function's process with
+ * `/functions/v1/<name>/<rest>` for every method, checks the JWT (HS256 with
+ * the secret, or ES256 with the JWKS) where `verify_jwt` is on, serves the JWKS
+ * at `/auth/v1/.well-known/jwks.json`, and forwards the request to the function's process with
  * the path the edge runtime would give it (`/<name>/<rest>`).
  */
 export function startGateway(options: GatewayOptions): Deno.HttpServer<Deno.NetAddr> {
   const secret = new TextEncoder().encode(options.jwtSecret);
+  const keys = createLocalJWKSet(options.jwks);
   return Deno.serve({
     hostname: "127.0.0.1",
     port: options.port,
     onListen: () => {},
   }, async (request) => {
     const url = new URL(request.url);
+    if (url.pathname === "/auth/v1/.well-known/jwks.json" || url.pathname === "/auth/v1/jwks") {
+      return Response.json(options.jwks);
+    }
     const match = /^\/functions\/v1\/([^/?#]+)(\/.*)?$/.exec(url.pathname);
     if (!match) return gatewayError(404, "not_found", "Only /functions/v1/<name> is served here");
     const name = decodeURIComponent(match[1]!);
@@ -51,7 +69,7 @@ export function startGateway(options: GatewayOptions): Deno.HttpServer<Deno.NetA
     if (!target) return gatewayError(404, "function_not_found", "Requested function was not found");
     if (
       target.definition.verifyJwt && request.method !== "OPTIONS" &&
-      !(await hasValidJwt(request, secret))
+      !(await hasValidJwt(request, secret, keys))
     ) {
       return gatewayError(401, "invalid_jwt", "Invalid JWT");
     }

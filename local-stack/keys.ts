@@ -1,4 +1,4 @@
-import { SignJWT } from "jose";
+import { importJWK, type JSONWebKeySet, SignJWT } from "jose";
 
 /**
  * The Supabase CLI's well-known local JWT secret. Public knowledge: it only ever
@@ -14,6 +14,38 @@ export const LOCAL_ANON_KEY =
 export const LOCAL_SERVICE_ROLE_KEY =
   "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU";
 
+/**
+ * A well-known local ES256 signing key (private), playing the role of a
+ * project's asymmetric JWT signing key. Like the HS256 secret above it is
+ * public knowledge and only ever trusted by local stacks.
+ */
+export const LOCAL_SIGNING_KEY = {
+  kty: "EC",
+  crv: "P-256",
+  d: "wi-Zu2MZ41JZiFGQS_QMuSminTVDalhpP3dtHmlGF_8",
+  x: "vmWSs5objHUWu2F0qPE_3bxxLiA7jcWtO1_3uX8x-7g",
+  y: "Yg-wHcxxjwJLkJ0UeG62IVrzwrAzeIJlpfbZX7Ytdng",
+  kid: "nightshift-local-es256",
+  alg: "ES256",
+  use: "sig",
+} as const;
+
+/**
+ * The public key set of the local stack, as Supabase serves it at
+ * `/auth/v1/.well-known/jwks.json` and passes it to functions as `SUPABASE_JWKS`.
+ */
+export const LOCAL_JWKS: JSONWebKeySet = {
+  keys: [{
+    kty: LOCAL_SIGNING_KEY.kty,
+    crv: LOCAL_SIGNING_KEY.crv,
+    x: LOCAL_SIGNING_KEY.x,
+    y: LOCAL_SIGNING_KEY.y,
+    kid: LOCAL_SIGNING_KEY.kid,
+    alg: LOCAL_SIGNING_KEY.alg,
+    use: LOCAL_SIGNING_KEY.use,
+  }],
+};
+
 /** What a minted user token says about its holder. */
 export interface UserTokenClaims {
   /** The user's id (`auth.users.id`), becomes `sub`. */
@@ -24,11 +56,16 @@ export interface UserTokenClaims {
   readonly role?: "authenticated" | "anon" | "service_role";
   /** Lifetime in seconds. @default 3600 */
   readonly expiresInSeconds?: number;
+  /**
+   * Signing algorithm: the legacy shared secret (HS256) or the asymmetric
+   * signing key (ES256, verifiable with `LOCAL_JWKS`). @default "HS256"
+   */
+  readonly algorithm?: "HS256" | "ES256";
 }
 
 /**
- * Mints a GoTrue-shaped access token signed with the local JWT secret, as
- * `supabase start` would issue to a signed-in user.
+ * Mints a GoTrue-shaped access token signed with the local JWT secret (or the
+ * local ES256 signing key), as `supabase start` would issue to a signed-in user.
  *
  * @example
  * ```ts
@@ -41,7 +78,8 @@ export async function mintUserToken(
 ): Promise<string> {
   const role = claims.role ?? "authenticated";
   const now = Math.floor(Date.now() / 1000);
-  return await new SignJWT({
+  const es256 = claims.algorithm === "ES256";
+  const token = new SignJWT({
     role,
     aud: "authenticated",
     email: claims.email ?? "",
@@ -51,10 +89,16 @@ export async function mintUserToken(
     app_metadata: { provider: "email", providers: ["email"] },
     user_metadata: {},
   })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setProtectedHeader(
+      es256
+        ? { alg: "ES256", typ: "JWT", kid: LOCAL_SIGNING_KEY.kid }
+        : { alg: "HS256", typ: "JWT" },
+    )
     .setSubject(claims.userId)
     .setIssuer("http://127.0.0.1:54321/auth/v1")
     .setIssuedAt(now)
-    .setExpirationTime(now + (claims.expiresInSeconds ?? 3600))
-    .sign(new TextEncoder().encode(secret));
+    .setExpirationTime(now + (claims.expiresInSeconds ?? 3600));
+  return await token.sign(
+    es256 ? await importJWK(LOCAL_SIGNING_KEY, "ES256") : new TextEncoder().encode(secret),
+  );
 }

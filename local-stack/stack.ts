@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { readEnvFile } from "./env_file.ts";
 import { FunctionProcess } from "./functions/function_process.ts";
 import { startGateway } from "./gateway.ts";
-import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_SERVICE_ROLE_KEY } from "./keys.ts";
+import { LOCAL_ANON_KEY, LOCAL_JWKS, LOCAL_JWT_SECRET, LOCAL_SERVICE_ROLE_KEY } from "./keys.ts";
 import { applyMigrations } from "./migrations.ts";
 import { NetWorker } from "./net_worker.ts";
 import { repoRoot, supabaseDir } from "./paths.ts";
@@ -102,6 +102,7 @@ export class LocalStack {
         SUPABASE_DB_URL: cluster.url(),
         SUPABASE_ANON_KEY: LOCAL_ANON_KEY,
         SUPABASE_SERVICE_ROLE_KEY: LOCAL_SERVICE_ROLE_KEY,
+        SUPABASE_JWKS: JSON.stringify(LOCAL_JWKS),
         ...options.functionEnv,
       };
       const config = readProjectConfig();
@@ -116,6 +117,7 @@ export class LocalStack {
       const gateway = startGateway({
         port: options.apiPort,
         jwtSecret: LOCAL_JWT_SECRET,
+        jwks: LOCAL_JWKS,
         functions,
       });
       return new LocalStack(

@@ -7,7 +7,12 @@ import { fileURLToPath } from "node:url";
 import { FunctionProcess } from "../../local-stack/functions/function_process.ts";
 import { freePort } from "../../local-stack/free_port.ts";
 import { startGateway } from "../../local-stack/gateway.ts";
-import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET, mintUserToken } from "../../local-stack/keys.ts";
+import {
+  LOCAL_ANON_KEY,
+  LOCAL_JWKS,
+  LOCAL_JWT_SECRET,
+  mintUserToken,
+} from "../../local-stack/keys.ts";
 
 const echoEntrypoint = fileURLToPath(
   new URL("../fixtures/functions/echo/index.ts", import.meta.url),
@@ -28,6 +33,7 @@ Deno.test("gateway forwards to functions and honours verify_jwt", async (t) => {
   const gateway = startGateway({
     port,
     jwtSecret: LOCAL_JWT_SECRET,
+    jwks: LOCAL_JWKS,
     functions: new Map([["open", open], ["guarded", guarded]]),
   });
   const base = `http://127.0.0.1:${port}/functions/v1`;
@@ -81,13 +87,25 @@ Deno.test("gateway forwards to functions and honours verify_jwt", async (t) => {
       });
     }
     await t.step("verify_jwt=true accepts the anon key and user tokens", async () => {
-      for (const token of [LOCAL_ANON_KEY, await mintUserToken({ userId: crypto.randomUUID() })]) {
+      const userId = crypto.randomUUID();
+      for (
+        const token of [
+          LOCAL_ANON_KEY,
+          await mintUserToken({ userId }),
+          await mintUserToken({ userId, algorithm: "ES256" }),
+        ]
+      ) {
         const response = await fetch(`${base}/guarded`, {
           headers: { Authorization: `Bearer ${token}` },
         });
         assert.equal(response.status, 200);
         assert.equal((await response.json()).authorization, `Bearer ${token}`);
       }
+    });
+    await t.step("serves the JWKS as Supabase Auth does", async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/auth/v1/.well-known/jwks.json`);
+      assert.deepEqual(await response.json(), LOCAL_JWKS);
+      assert.equal("d" in LOCAL_JWKS.keys[0]!, false, "the private part is never published");
     });
     await t.step("CORS preflight reaches the function without a token", async () => {
       const response = await fetch(`${base}/guarded`, { method: "OPTIONS" });
