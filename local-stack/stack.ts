@@ -136,6 +136,14 @@ export class LocalStack {
     }
   }
 
+  /** Restarts every function process on its port, picking up code changes. */
+  async restartFunctions(): Promise<void> {
+    await Promise.all([...this.functions.values()].map(async (fn) => {
+      await fn.stop();
+      await fn.start();
+    }));
+  }
+
   /** Stops the gateway, the functions, the worker and the database, in that order. */
   async stop(): Promise<void> {
     await this.gateway.shutdown().catch(() => {});

@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_SERVICE_ROLE_KEY } from "../keys.ts";
 import { clusterRoot } from "../postgres/cluster_location.ts";
+import { repoRoot } from "../paths.ts";
 import { readProjectConfig } from "../project_config.ts";
 import { LocalStack } from "../stack.ts";
 
@@ -41,6 +42,26 @@ Try:
 
 Ctrl-C stops everything; \`deno task reset\` starts over with a fresh database.
 `);
+
+/** Restarts the functions when their code (or shared/) changes, like `supabase functions serve`. */
+async function reloadOnChange(): Promise<void> {
+  const watcher = Deno.watchFs([join(repoRoot, "supabase", "functions"), join(repoRoot, "shared")]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  for await (const event of watcher) {
+    if (!event.paths.some((path) => /\.(ts|js|json)$/.test(path))) continue;
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      console.log("Code changed: restarting functions...");
+      try {
+        await stack.restartFunctions();
+        console.log("Functions restarted.");
+      } catch (error) {
+        console.error("Functions failed to restart:", (error as Error).message);
+      }
+    }, 300);
+  }
+}
+reloadOnChange();
 
 let stopping = false;
 async function shutdown(): Promise<void> {
