@@ -74,6 +74,8 @@ $$;
 comment on function private.is_time_zone_name(text) is
   'Checks that a text is an IANA time zone name PostgreSQL recognizes.';
 revoke execute on function private.is_time_zone_name(text) from public;
+-- A check constraint calls it as the writing role.
+grant execute on function private.is_time_zone_name(text) to authenticated, service_role;
 
 -- -----------------------------------------------------------------------------
 -- Organizations

@@ -9,8 +9,8 @@
 --   * quantities are positive, unit prices non-negative, and a line's total is
 --     a generated column, so it can never disagree with quantity x unit price.
 -- Deleting an invoice deletes its lines; deleting a supplier, location or
--- product that an invoice references is refused (no action, checked at the
--- end of the statement, so deleting a whole organization still cascades).
+-- product that an invoice references is refused. Deleting an organization
+-- deletes its invoices first (a trigger), then cascades to everything else.
 -- =============================================================================
 
 -- -----------------------------------------------------------------------------
@@ -99,6 +99,32 @@ comment on column public.invoice_lines.line_total is
 -- key's reverse lookup (refusing to delete a referenced product).
 create index invoice_lines_organization_product_idx
   on public.invoice_lines (organization_id, product_id);
+
+-- -----------------------------------------------------------------------------
+-- Deleting an organization
+-- -----------------------------------------------------------------------------
+
+-- The cascade from organizations reaches products before it reaches lines
+-- (through invoices), and the products' "no action" check runs as soon as
+-- that cascade step ends, while the lines still exist. Removing the invoices
+-- (and so the lines) before the organization row goes avoids that ordering.
+create function private.delete_organization_invoices()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  delete from public.invoices where organization_id = old.id;
+  return old;
+end
+$$;
+comment on function private.delete_organization_invoices() is
+  'Row trigger: deletes an organization''s invoices (and their lines) before the organization.';
+revoke execute on function private.delete_organization_invoices() from public;
+
+create trigger organizations_delete_invoices_first
+  before delete on public.organizations
+  for each row execute function private.delete_organization_invoices();
 
 -- -----------------------------------------------------------------------------
 -- Grants (see the tenancy migration on why defaults are narrowed)
