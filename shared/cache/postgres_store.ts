@@ -1,0 +1,204 @@
+/**
+ * The L2 tier: the `cache` schema in Postgres, reached only through its SQL API
+ * (`supabase/migrations/20261121020100_cache_functions.sql`). One statement per
+ * operation; a read never writes.
+ *
+ * @module
+ */
+import type { Sql, TransactionSql } from "postgres";
+import { InvalidRequestError } from "../http/errors.ts";
+import type { CacheEntry } from "./entry.ts";
+import { CacheStoreError } from "./errors.ts";
+import type {
+  CacheStore,
+  CleanupResult,
+  HitBatch,
+  InvalidationMode,
+  LeaseResult,
+  StoreReadResult,
+  TagChange,
+  TagChanges,
+} from "./l2_store.ts";
+
+interface ReadRow {
+  key: string;
+  organization_id: string;
+  dataset: string;
+  body: string | null;
+  etag: string | null;
+  tag_versions: Record<string, number>;
+  created_at: Date;
+  fresh_until: Date;
+  expires_at: Date;
+  status: "fresh" | "stale" | "purged" | "expired";
+  tags_expired: boolean;
+}
+
+interface TagRow {
+  tag: string;
+  version: string | number;
+  purged_version: string | number;
+}
+
+function toTagChange(row: TagRow): TagChange {
+  return { tag: row.tag, version: Number(row.version), purgedVersion: Number(row.purged_version) };
+}
+
+/**
+ * Runs one statement of `operation`: invalid input reported by SQL (SQLSTATE 22023)
+ * becomes an `InvalidRequestError`, anything else a {@linkcode CacheStoreError}.
+ */
+async function run<T>(operation: string, statement: () => Promise<T>): Promise<T> {
+  try {
+    return await statement();
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "22023") {
+      throw new InvalidRequestError((error as Error).message);
+    }
+    throw new CacheStoreError(operation, { cause: error });
+  }
+}
+
+/**
+ * Bumps the versions of `tags` with `cache.invalidate_tags` on `sql`, which may be a
+ * transaction: cache-admin commits the bump together with its audit row and its
+ * Realtime broadcast. Costs one row per tag, whatever the number of entries.
+ */
+export async function invalidateTagsWith(
+  sql: Sql | TransactionSql,
+  tags: readonly string[],
+  mode: InvalidationMode,
+): Promise<TagChange[]> {
+  const rows = await run("invalidate", () =>
+    sql<TagRow[]>`
+      select tag, version, purged_version from cache.invalidate_tags(${tags as string[]}, ${mode})`);
+  return rows.map(toTagChange);
+}
+
+/**
+ * {@linkcode CacheStore} over the `cache` schema. Give it a service-side connection
+ * (`SUPABASE_DB_URL`, or a role with the service_role grants); it must reach the
+ * primary, since entries are UNLOGGED and do not exist on read replicas.
+ */
+export class PostgresCacheStore implements CacheStore {
+  readonly #sql: Sql;
+
+  constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  async read(
+    key: string,
+    organizationId: string,
+    now: number,
+  ): Promise<StoreReadResult | undefined> {
+    const rows = await run("read", () =>
+      this.#sql<ReadRow[]>`
+        select * from cache.read(${key}, ${organizationId}::uuid, ${new Date(now)})`);
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    if (row.status === "purged" || row.status === "expired") return { state: row.status };
+    return {
+      state: row.status,
+      tagsExpired: row.tags_expired,
+      entry: {
+        key: row.key,
+        organizationId: row.organization_id,
+        dataset: row.dataset,
+        body: row.body!,
+        etag: row.etag!,
+        tagVersions: row.tag_versions,
+        generatedAt: row.created_at.getTime(),
+        freshUntil: row.fresh_until.getTime(),
+        expiresAt: row.expires_at.getTime(),
+      },
+    };
+  }
+
+  async acquireLease(
+    key: string,
+    holder: string,
+    tags: readonly string[],
+    ttlMs: number,
+    now: number,
+  ): Promise<LeaseResult> {
+    const rows = await run(
+      "lease",
+      () =>
+        this.#sql<{ acquired: boolean; tag_versions: Record<string, number> | null }[]>`
+        select acquired, tag_versions from cache.acquire_lease(
+          ${key}, ${holder}, ${tags as string[]}, ${ttlMs}, ${new Date(now)})`,
+    );
+    const row = rows[0];
+    if (!row?.acquired) return { acquired: false };
+    return { acquired: true, tagVersions: row.tag_versions ?? {} };
+  }
+
+  async releaseLease(key: string, holder: string): Promise<boolean> {
+    const rows = await run("release lease", () =>
+      this.#sql<{ released: boolean }[]>`
+        select cache.release_lease(${key}, ${holder}) as released`);
+    return rows[0]?.released ?? false;
+  }
+
+  async write(entry: CacheEntry, leaseHolder?: string): Promise<boolean> {
+    const rows = await run("write", () =>
+      this.#sql<{ written: boolean }[]>`
+        select cache.write(
+          ${entry.key}, ${entry.organizationId}::uuid, ${entry.dataset}, ${entry.body},
+          ${entry.etag}, ${this.#sql.json({ ...entry.tagVersions })},
+          ${new Date(entry.generatedAt)}, ${new Date(entry.freshUntil)},
+          ${new Date(entry.expiresAt)}, ${leaseHolder ?? null}
+        ) as written`);
+    return rows[0]?.written ?? false;
+  }
+
+  invalidateTags(tags: readonly string[], mode: InvalidationMode): Promise<TagChange[]> {
+    return invalidateTagsWith(this.#sql, tags, mode);
+  }
+
+  async tagChanges(watermark: string | undefined): Promise<TagChanges> {
+    const rows = await run(
+      "tag changes",
+      () =>
+        this.#sql<{ result: { watermark: string; changes: TagRow[] } }[]>`
+        select cache.tag_changes(${watermark ?? null}::xid8) as result`,
+    );
+    const result = rows[0]!.result;
+    return { watermark: result.watermark, changes: result.changes.map(toTagChange) };
+  }
+
+  async recordHits(batch: HitBatch, now: number): Promise<void> {
+    const entries = batch.entries.map((entry) => ({
+      key: entry.key,
+      hits: entry.hits,
+      last_hit_at: new Date(entry.lastHitAt).toISOString(),
+    }));
+    const counters = batch.counters.map((counter) => ({
+      organization_id: counter.organizationId,
+      dataset: counter.dataset,
+      hits: counter.hits,
+      stale_hits: counter.staleHits,
+      misses: counter.misses,
+    }));
+    await run("record hits", () =>
+      this.#sql`
+        select cache.record_hits(
+          ${this.#sql.json(entries)}, ${this.#sql.json(counters)}, ${new Date(
+        now,
+      )})`);
+  }
+
+  async cleanup(now: number, limit = 10_000): Promise<CleanupResult> {
+    const rows = await run("cleanup", () =>
+      this.#sql<Record<string, string | number>[]>`
+        select * from cache.cleanup(${new Date(now)}, ${limit})`);
+    const row = rows[0]!;
+    return {
+      expiredEntries: Number(row.expired_entries),
+      purgedEntries: Number(row.purged_entries),
+      expiredLeases: Number(row.expired_leases),
+      oldCounters: Number(row.old_counters),
+    };
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Who may touch the cache: service_role (and the postgres owner) only. anon and
+ * authenticated get nothing: no table, no function, not even the schema.
+ */
+import assert from "node:assert/strict";
+import type { TransactionSql } from "postgres";
+import { type Actor, asActor } from "../support/as_role.ts";
+import { connectAsSuperuser } from "../support/stack.ts";
+import { newOrganizationId } from "./support.ts";
+
+const TABLES = ["entries", "tag_versions", "leases", "counters"] as const;
+const org = newOrganizationId();
+const key = `${org}:price-alerts:`;
+
+/** One statement per table and per function of the SQL API. */
+const STATEMENTS: Record<string, (tx: TransactionSql) => Promise<unknown>> = {
+  ...Object.fromEntries(TABLES.flatMap((table) => [
+    [`select cache.${table}`, (tx: TransactionSql) => tx.unsafe(`select * from cache.${table}`)],
+    [`delete cache.${table}`, (tx: TransactionSql) => tx.unsafe(`delete from cache.${table}`)],
+  ])),
+  "insert cache.tag_versions": (tx) => tx`insert into cache.tag_versions (tag) values ('x')`,
+  "cache.read": (tx) => tx`select * from cache.read(${key}, ${org}::uuid)`,
+  "cache.write": (tx) =>
+    tx`select cache.write(${key}, ${org}::uuid, 'price-alerts', '{}', '"e"',
+      ${tx.json({ [`org:${org}`]: 0 })}, now(), now(), now())`,
+  "cache.acquire_lease": (tx) => tx`select * from cache.acquire_lease(${key}, 'h', '{}', 1000)`,
+  "cache.release_lease": (tx) => tx`select cache.release_lease(${key}, 'h')`,
+  "cache.invalidate_tags": (tx) =>
+    tx`select * from cache.invalidate_tags(${[`org:${org}`]}, 'purge')`,
+  "cache.invalidate_datasets": (tx) =>
+    tx`select * from cache.invalidate_datasets(${org}::uuid, '{price-alerts}', 'purge')`,
+  "cache.tag_changes": (tx) => tx`select cache.tag_changes()`,
+  "cache.record_hits": (tx) => tx`select cache.record_hits('[]', '[]')`,
+  "cache.cleanup": (tx) => tx`select * from cache.cleanup()`,
+  "cache.dataset_tag": (tx) => tx`select cache.dataset_tag(${org}::uuid, 'price-alerts')`,
+  "cache.organization_tag": (tx) => tx`select cache.organization_tag(${org}::uuid)`,
+};
+
+const API_ROLES: Actor[] = [
+  { role: "anon" },
+  { role: "authenticated", userId: crypto.randomUUID() },
+];
+
+for (const actor of API_ROLES) {
+  Deno.test(`cache schema: ${actor.role} can neither read, write nor call anything`, async (t) => {
+    const sql = connectAsSuperuser();
+    try {
+      for (const [name, statement] of Object.entries(STATEMENTS)) {
+        await t.step(name, async () => {
+          const error = await asActor(sql, actor, statement, { rollback: true }).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          assert.ok(error, `${actor.role} ran ${name}`);
+          assert.equal((error as { code?: string }).code, "42501", String(error)); // insufficient_privilege
+          assert.match((error as Error).message, /permission denied for schema cache/);
+        });
+      }
+    } finally {
+      await sql.end();
+    }
+  });
+}
+
+Deno.test("cache schema: service_role can use every table and function", async (t) => {
+  const sql = connectAsSuperuser();
+  try {
+    for (const [name, statement] of Object.entries(STATEMENTS)) {
+      await t.step(name, async () => {
+        await asActor(sql, { role: "service_role" }, statement, { rollback: true });
+      });
+    }
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("cache schema: RLS on every table, search_path pinned and EXECUTE granted explicitly", async () => {
+  const sql = connectAsSuperuser();
+  try {
+    const tables = await sql<{ relname: string; rls: boolean; policies: number }[]>`
+      select c.relname, c.relrowsecurity as rls,
+        (select count(*)::int from pg_policies p where p.schemaname = 'cache' and p.tablename = c.relname) as policies
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'cache' and c.relkind = 'r' order by c.relname`;
+    assert.deepEqual(tables.map((row) => row.relname), [...TABLES].sort());
+    assert.ok(tables.every((row) => row.rls && row.policies === 1), JSON.stringify(tables));
+
+    const functions = await sql<{ name: string; config: string[] | null; grantees: string[] }[]>`
+      select p.proname as name, p.proconfig as config,
+        array(select coalesce(r.rolname, 'public') from aclexplode(p.proacl) a
+              left join pg_roles r on r.oid = a.grantee
+              where a.privilege_type = 'EXECUTE' order by 1) as grantees
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = 'cache' order by p.proname`;
+    assert.deepEqual(
+      functions.map((fn) => `cache.${fn.name}`),
+      Object.keys(STATEMENTS).filter((name) => name.startsWith("cache.")).sort(),
+      "every function of the schema is exercised as each role above",
+    );
+    for (const fn of functions) {
+      assert.deepEqual(fn.config, ['search_path=""'], fn.name);
+      assert.deepEqual(fn.grantees, ["postgres", "service_role"], fn.name);
+    }
+    const [comments] = await sql`
+      select count(*)::int as missing from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = 'cache' and obj_description(p.oid, 'pg_proc') is null`;
+    assert.equal(comments?.missing, 0, "every function has a comment");
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("cache schema: even with USAGE granted by mistake, API roles get no table and no function", async () => {
+  const sql = connectAsSuperuser();
+  const denied = Symbol("rolled back");
+  try {
+    await sql.begin(async (tx) => {
+      await tx`grant usage on schema cache to anon, authenticated`;
+      for (const role of ["anon", "authenticated"]) {
+        await tx.unsafe(`set local role ${role}`);
+        await tx`savepoint probe`;
+        for (const [name, statement] of Object.entries(STATEMENTS)) {
+          const error = await statement(tx).then(() => undefined, (e: unknown) => e);
+          assert.equal((error as { code?: string })?.code, "42501", `${role} ran ${name}`);
+          assert.match((error as Error).message, /permission denied for (table|function)/);
+          await tx`rollback to savepoint probe`;
+        }
+        await tx`reset role`;
+      }
+      throw denied;
+    }).catch((error) => {
+      if (error !== denied) throw error;
+    });
+  } finally {
+    await sql.end();
+  }
+});
