@@ -1,0 +1,245 @@
+/**
+ * The tiered get-or-compute: L1 (isolate) → L2 (Postgres) → compute, with
+ * single-flight, stale-while-revalidate and stale-if-error.
+ *
+ * @module
+ */
+import { AppError } from "../http/errors.ts";
+import { BackgroundTasks, type WaitUntil } from "./background_tasks.ts";
+import { cacheKey, type CacheParams } from "./cache_key.ts";
+import { type CacheResult, cacheResult, type CacheStatus } from "./cache_result.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import {
+  type Computed,
+  ComputeRunner,
+  type ComputeTarget,
+  type ComputeWork,
+  type EntryWindow,
+} from "./compute_runner.ts";
+import { type CacheConfig, policyFor, readCacheConfig } from "./config.ts";
+import type { CacheEntry } from "./entry.ts";
+import { CacheComputeError } from "./errors.ts";
+import { CacheEvents, type CacheSource } from "./events.ts";
+import { HitRecorder } from "./hit_recorder.ts";
+import { L1Cache, type L1Lookup } from "./l1_cache.ts";
+import type { CacheStore, InvalidationMode, StoreReadResult, TagChange } from "./l2_store.ts";
+import { Revalidator } from "./revalidator.ts";
+import { SingleFlight } from "./single_flight.ts";
+import { entryTags, invalidationTags, type InvalidationTarget } from "./tags.ts";
+
+/** Options of a {@linkcode CacheStack}. */
+export interface CacheStackOptions {
+  /** The L2 store, e.g. `new PostgresCacheStore(sql)`. */
+  readonly store: CacheStore;
+  /** Tiers, bounds and timings. @default {readCacheConfig()} */
+  readonly config?: CacheConfig;
+  /** @default {systemClock} */
+  readonly clock?: Clock;
+  /** Keeps background work alive. @default {defaultWaitUntil()} (`EdgeRuntime.waitUntil`) */
+  readonly waitUntil?: WaitUntil;
+  /** @default {new CacheEvents()} */
+  readonly events?: CacheEvents;
+  /** Real-time waits between lease polls. @default {setTimeout} */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** One cached read. */
+export interface CacheGetOptions<T> {
+  readonly organizationId: string;
+  readonly dataset: string;
+  /** Dataset parameters, canonicalized into the key. @default {{}} */
+  readonly params?: CacheParams;
+  /** Custom tag names (scoped to the organization). @default {[]} */
+  readonly tags?: readonly string[];
+  /** Produces the value on a miss or a refresh. */
+  readonly compute: () => Promise<T>;
+  /** Serializes the value once; the window lets a body embed its meta. @default {JSON.stringify} */
+  readonly serialize?: (value: T, window: EntryWindow) => string;
+}
+
+/**
+ * Cached reads for edge functions. Decide authorization before `get`: the key holds
+ * the organization, so a caller only receives bytes stored for the organization it
+ * names. L1 honors invalidations within the bound stated on {@linkcode L1Cache}.
+ */
+export class CacheStack {
+  readonly events: CacheEvents;
+  readonly hits: HitRecorder;
+  readonly l1: L1Cache;
+  readonly #store: CacheStore;
+  readonly #config: CacheConfig;
+  readonly #clock: Clock;
+  readonly #tasks: BackgroundTasks;
+  readonly #runner: ComputeRunner;
+  readonly #revalidator: Revalidator;
+  readonly #flights = new SingleFlight<CacheResult>();
+
+  constructor(options: CacheStackOptions) {
+    this.#store = options.store;
+    this.#config = options.config ?? readCacheConfig();
+    this.#clock = options.clock ?? systemClock;
+    this.#tasks = new BackgroundTasks(options.waitUntil);
+    this.events = options.events ?? new CacheEvents();
+    const { events } = this;
+    const [store, clock] = [this.#store, this.#clock];
+    this.l1 = new L1Cache({ store, clock, ...this.#config.l1 });
+    this.hits = new HitRecorder({
+      store,
+      clock,
+      events,
+      flushIntervalMs: this.#config.hitFlushIntervalMs,
+      maxPendingKeys: this.#config.hitFlushMaxKeys,
+      waitUntil: (promise) => this.#tasks.add(promise),
+    });
+    this.#runner = new ComputeRunner({
+      store,
+      clock,
+      events,
+      leaseTtlMs: this.#config.leaseTtlMs,
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+    });
+    this.#revalidator = new Revalidator({
+      runner: this.#runner,
+      l1: this.l1,
+      events,
+      tasks: this.#tasks,
+      timeoutMs: this.#config.revalidateTimeoutMs,
+    });
+  }
+
+  /** Serves a read: a fresh L1 hit, else (once per key in flight) L2 or a computation. */
+  async get<T>(options: CacheGetOptions<T>): Promise<CacheResult> {
+    const target = this.#target(options);
+    const lookup = await this.#lookupL1(target.key);
+    const result = lookup.hit?.state === "fresh"
+      ? this.#result(target, lookup.hit.entry, "HIT", "l1")
+      : await this.#flights.run(target.key, () => this.#load(target, this.#work(options), lookup));
+    this.#observe(target, result);
+    return result;
+  }
+
+  async #load<T>(
+    target: ComputeTarget,
+    work: ComputeWork<T>,
+    lookup: L1Lookup,
+  ): Promise<CacheResult> {
+    const stored = await this.#readL2(target);
+    if (stored?.state === "fresh") {
+      this.l1.set(stored.entry, lookup.epoch);
+      return this.#result(target, stored.entry, "HIT", "l2");
+    }
+    if (stored?.state === "stale") {
+      this.l1.set(stored.entry, lookup.epoch, stored.tagsExpired);
+      return await this.#serveStale(target, work, stored.entry, "l2", lookup.epoch);
+    }
+    if (stored?.state === "unavailable" && lookup.hit) {
+      return await this.#serveStale(target, work, lookup.hit.entry, "l1", lookup.epoch);
+    }
+    this.l1.delete(target.key);
+    const computed = await this.#computeOrThrow(target, work);
+    if (computed.versioned) this.l1.set(computed.entry, lookup.epoch);
+    return this.#result(target, computed.entry, "MISS", computed.source);
+  }
+
+  async #serveStale<T>(
+    target: ComputeTarget,
+    work: ComputeWork<T>,
+    entry: CacheEntry,
+    source: CacheSource,
+    epoch: number,
+  ): Promise<CacheResult> {
+    const refreshed = await this.#revalidator.revalidate(target, work, epoch);
+    return refreshed
+      ? this.#result(target, refreshed.entry, "MISS", refreshed.source)
+      : this.#result(target, entry, "STALE", source);
+  }
+
+  async #computeOrThrow<T>(target: ComputeTarget, work: ComputeWork<T>): Promise<Computed> {
+    try {
+      return await this.#runner.computeOrWait(target, work);
+    } catch (error) {
+      this.events.emit("cache:error", { operation: "compute", key: target.key, error });
+      if (error instanceof AppError) throw error;
+      throw new CacheComputeError(target.key, { cause: error });
+    }
+  }
+
+  /**
+   * Invalidates tags of one organization (datasets, custom tags, or everything) and
+   * applies the change to this isolate's L1 at once; other isolates within the L1 bound.
+   */
+  async invalidate(
+    target: InvalidationTarget & { readonly mode: InvalidationMode },
+  ): Promise<TagChange[]> {
+    const changes = await this.#store.invalidateTags(invalidationTags(target), target.mode);
+    this.applyInvalidation(changes, target.mode);
+    return changes;
+  }
+
+  /** Applies an invalidation this process committed itself (e.g. with `invalidateTagsWith`). */
+  applyInvalidation(changes: readonly TagChange[], mode: InvalidationMode): void {
+    this.l1.applyTagChanges(changes);
+    this.events.emit("cache:invalidated", { tags: changes.map((change) => change.tag), mode });
+  }
+
+  /** Resolves once background refreshes and hit flushes started so far have settled. */
+  idle(): Promise<void> {
+    return this.#tasks.idle();
+  }
+
+  #target<T>(options: CacheGetOptions<T>): ComputeTarget {
+    return {
+      key: cacheKey(options),
+      organizationId: options.organizationId.toLowerCase(),
+      dataset: options.dataset,
+      tags: entryTags(options.organizationId, options.dataset, options.tags),
+      policy: policyFor(this.#config, options.dataset),
+    };
+  }
+
+  #work<T>(options: CacheGetOptions<T>): ComputeWork<T> {
+    const serialize = options.serialize ?? ((value: T) => JSON.stringify(value));
+    return { compute: options.compute, serialize };
+  }
+
+  async #lookupL1(key: string): Promise<L1Lookup> {
+    try {
+      return await this.l1.get(key);
+    } catch (error) {
+      this.events.emit("cache:error", { operation: "l1.sync", key, error });
+      return { hit: undefined, epoch: 0 };
+    }
+  }
+
+  async #readL2(
+    target: ComputeTarget,
+  ): Promise<StoreReadResult | { readonly state: "unavailable" } | undefined> {
+    try {
+      return await this.#store.read(target.key, target.organizationId, this.#clock.now());
+    } catch (error) {
+      this.events.emit("cache:error", { operation: "l2.read", key: target.key, error });
+      return { state: "unavailable" };
+    }
+  }
+
+  #result(
+    target: ComputeTarget,
+    entry: CacheEntry,
+    status: CacheStatus,
+    source: CacheSource,
+  ): CacheResult {
+    return cacheResult(entry, { status, source, tier: target.policy.tier, now: this.#clock.now() });
+  }
+
+  #observe(target: ComputeTarget, result: CacheResult): void {
+    const kind = result.status === "HIT" ? "hit" : result.status === "STALE" ? "stale" : "miss";
+    this.hits.record(kind, target);
+    this.events.emit(`cache:${kind}`, {
+      key: target.key,
+      organizationId: target.organizationId,
+      dataset: target.dataset,
+      source: result.source,
+      ageMs: this.#clock.now() - result.generatedAt.getTime(),
+    });
+  }
+}
