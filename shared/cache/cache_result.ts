@@ -31,6 +31,11 @@ export interface CacheResult {
   readonly ageSeconds: number;
   /** Whole seconds of freshness left, 0 when stale (`Cache-Control: max-age`). */
   readonly freshForSeconds: number;
+  /**
+   * Whole seconds it may then be served stale while revalidating, until `expiresAt`
+   * (`Cache-Control: stale-while-revalidate`).
+   */
+  readonly staleWhileRevalidateSeconds: number;
 }
 
 /** Builds the result of serving `entry` at `now`. */
@@ -55,5 +60,9 @@ export function cacheResult(
     freshForSeconds: status === "STALE"
       ? 0
       : Math.max(0, Math.floor((entry.freshUntil - now) / 1000)),
+    staleWhileRevalidateSeconds: Math.max(
+      0,
+      Math.floor((entry.expiresAt - Math.max(now, entry.freshUntil)) / 1000),
+    ),
   };
 }

@@ -70,6 +70,7 @@ Deno.test("CacheStack.get goes fresh → stale → expired with time (price-aler
     assert.equal(miss.freshUntil.getTime(), T0 + 30_000);
     assert.equal(miss.expiresAt.getTime(), T0 + 300_000);
     assert.equal(miss.freshForSeconds, 30);
+    assert.equal(miss.staleWhileRevalidateSeconds, 270);
 
     clock.advance(10_000);
     const hit = await read();
@@ -89,6 +90,7 @@ Deno.test("CacheStack.get goes fresh → stale → expired with time (price-aler
     clock.advance(20_000); // T0 + 30 s: stale
     const stale = await read();
     assert.deepEqual([stale.status, stale.freshForSeconds, body(stale)], ["STALE", 0, { n: 1 }]);
+    assert.equal(stale.staleWhileRevalidateSeconds, 270);
     await stack.idle(); // the background refresh
     assert.equal(counter.calls, 2);
     const refreshed = await read();
