@@ -45,14 +45,18 @@ begin
   return query
   with activity as (
     select
-      line.supplier_id,
-      count(distinct line.invoice_id) as invoice_count,
+      invoice.supplier_id,
+      count(distinct invoice.id) as invoice_count,
       count(distinct line.product_id) as product_count,
-      max(line.invoice_date) as last_invoice_date
-    from private.booked_invoice_lines(target_organization_id, effective_from, effective_to)
-      as line
-    where filter_location_id is null or line.location_id = filter_location_id
-    group by line.supplier_id
+      max(invoice.invoice_date) as last_invoice_date
+    from public.invoices as invoice
+    left join public.invoice_lines as line
+      on line.organization_id = invoice.organization_id and line.invoice_id = invoice.id
+    where invoice.organization_id = target_organization_id
+      and invoice.invoice_date between effective_from and effective_to
+      and invoice.status in ('pending', 'approved', 'paid')
+      and (filter_location_id is null or invoice.location_id = filter_location_id)
+    group by invoice.supplier_id
   )
   select
     supplier.id,
