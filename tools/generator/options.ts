@@ -20,7 +20,10 @@ export interface GeneratorOptions {
 }
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD")
-  .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)), "must be a real date");
+  .refine((value) => {
+    const date = new Date(`${value}T00:00:00Z`);
+    return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+  }, "must be a real calendar date");
 
 const optionsSchema = z.object({
   organizations: z.number().int().min(1).max(1_000_000),
@@ -47,6 +50,31 @@ export function resolveGeneratorOptions(input: Partial<GeneratorOptions>): Gener
   return parsed.data;
 }
 
+/** Flags of `deno task generate`. */
+const FLAGS = {
+  "orgs": { type: "string" },
+  "invoices-per-org": { type: "string" },
+  "lines-per-invoice": { type: "string" },
+  "seed": { type: "string" },
+  "end-date": { type: "string" },
+  "history-days": { type: "string" },
+  "workers": { type: "string" },
+  "db-url": { type: "string" },
+  "rebuild": { type: "boolean", default: false },
+} as const;
+
+/** `util.parseArgs` with its errors (unknown flag, missing value) as `InvalidGeneratorOptionsError`. */
+function parseCommandLine(args: readonly string[]) {
+  try {
+    return parseArgs({ args: [...args], strict: true, options: FLAGS });
+  } catch (error) {
+    throw new InvalidGeneratorOptionsError(
+      `Invalid generator options: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
 /** Command line of `deno task generate`, parsed into options plus the database URL. */
 export interface GeneratorCommandLine {
   readonly options: GeneratorOptions;
@@ -61,21 +89,7 @@ export interface GeneratorCommandLine {
  * [--end-date YYYY-MM-DD] [--history-days D] [--workers W] [--db-url URL] [--rebuild]`.
  */
 export function parseGeneratorArgs(args: readonly string[]): GeneratorCommandLine {
-  const { values } = parseArgs({
-    args: [...args],
-    strict: true,
-    options: {
-      "orgs": { type: "string" },
-      "invoices-per-org": { type: "string" },
-      "lines-per-invoice": { type: "string" },
-      "seed": { type: "string" },
-      "end-date": { type: "string" },
-      "history-days": { type: "string" },
-      "workers": { type: "string" },
-      "db-url": { type: "string" },
-      "rebuild": { type: "boolean", default: false },
-    },
-  });
+  const { values } = parseCommandLine(args);
   const number = (value: string | undefined) => (value === undefined ? undefined : Number(value));
   const input = Object.fromEntries(
     Object.entries({
