@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { ifNoneMatchMatches } from "../../shared/http/conditional.ts";
 import { corsHeaders } from "../../shared/http/cors.ts";
 import { errorResponse } from "../../shared/http/error_response.ts";
 import { readJsonBody } from "../../shared/http/json_body.ts";
@@ -57,15 +56,6 @@ Deno.test("queryParams refuses repeated and oversize parameters", async () => {
     status: 413,
     code: "payload_too_large",
   });
-});
-
-Deno.test("ifNoneMatchMatches follows weak comparison", () => {
-  assert.equal(ifNoneMatchMatches('"abc"', '"abc"'), true);
-  assert.equal(ifNoneMatchMatches('W/"abc"', '"abc"'), true);
-  assert.equal(ifNoneMatchMatches('"x", "abc"', '"abc"'), true);
-  assert.equal(ifNoneMatchMatches("*", '"abc"'), true);
-  assert.equal(ifNoneMatchMatches('"abd"', '"abc"'), false);
-  assert.equal(ifNoneMatchMatches(null, '"abc"'), false);
 });
 
 Deno.test("corsHeaders allows listed origins only", () => {
