@@ -57,8 +57,10 @@ as
     state.last_changed_at,
     state.last_rebuilt_at,
     state.rebuilt_as_of_date,
-    (state.last_rebuilt_at is null or state.last_changed_at > state.last_rebuilt_at)
-      as needs_rebuild
+    (
+      state.last_rebuilt_at is null
+      or coalesce(state.last_changed_at > state.last_rebuilt_at, false)
+    ) as needs_rebuild
   from public.organizations as organization
   left join analytics.organization_state as state on state.organization_id = organization.id;
 comment on view analytics.organization_freshness is
