@@ -1,0 +1,15 @@
+import type { BenchmarkReport } from "./support/report.ts";
+
+/** A benchmark module: one file under bench/ exporting `run`. */
+export interface BenchmarkModule {
+  /** Runs the benchmark with its own command-line arguments. */
+  run(args: readonly string[]): Promise<BenchmarkReport>;
+}
+
+/**
+ * Every benchmark, by name. Add one by writing `bench/<name>_bench.ts` with a
+ * `run` export and listing it here; modules load only when run.
+ */
+export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>> = {
+  generate: () => import("./generate_bench.ts"),
+};
