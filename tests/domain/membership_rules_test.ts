@@ -4,6 +4,7 @@
  * internals), and Supabase linter rules on every function of the domain.
  */
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { asActor } from "../support/as_role.ts";
 import { connectAsSuperuser } from "../support/stack.ts";
 import { postgresErrorOf } from "./support/postgres_errors.ts";
@@ -189,12 +190,28 @@ Deno.test("internals are not callable by API roles that do not need them", async
   }
 });
 
+/** Functions created by the procurement domain's migrations (20261121010000..019999). */
+function domainFunctionNames(): Set<string> {
+  const dir = fileURLToPath(new URL("../../supabase/migrations/", import.meta.url));
+  const names = new Set<string>();
+  for (const entry of Deno.readDirSync(dir)) {
+    if (!/^2026112101\d{4}_.*\.sql$/.test(entry.name)) continue;
+    const text = Deno.readTextFileSync(`${dir}/${entry.name}`);
+    for (const match of text.matchAll(/create (?:or replace )?function ([a-z_]+\.[a-z_]+)\(/g)) {
+      names.add(match[1]!);
+    }
+  }
+  return names;
+}
+
 Deno.test("domain functions follow the Supabase linter rules", async () => {
   const sql = connectAsSuperuser();
+  const domain = domainFunctionNames();
   try {
-    const functions = await sql<
+    const functions = (await sql<
       {
-        name: string;
+        qualified_name: string;
+        signature: string;
         security_definer: boolean;
         config: string[] | null;
         public_execute: boolean;
@@ -202,7 +219,8 @@ Deno.test("domain functions follow the Supabase linter rules", async () => {
       }[]
     >`
       select
-        p.oid::regprocedure::text as name,
+        n.nspname || '.' || p.proname as qualified_name,
+        p.oid::regprocedure::text as signature,
         p.prosecdef as security_definer,
         p.proconfig as config,
         exists (
@@ -213,15 +231,16 @@ Deno.test("domain functions follow the Supabase linter rules", async () => {
       from pg_catalog.pg_proc as p
       join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
       where n.nspname in ('private', 'analytics')
-      order by 1`;
+      order by 2`).filter((fn) => domain.has(fn.qualified_name));
+    assert.equal(functions.length, domain.size, "every domain function exists once");
     assert.ok(functions.length >= 25, `expected the domain's functions, found ${functions.length}`);
     for (const fn of functions) {
-      assert.ok(fn.config?.includes('search_path=""'), `${fn.name} must set search_path = ''`);
-      assert.equal(fn.public_execute, false, `${fn.name} must not be executable by PUBLIC`);
-      assert.equal(fn.anon_execute, false, `${fn.name} must not be executable by anon`);
+      assert.ok(fn.config?.includes('search_path=""'), `${fn.signature} must set search_path = ''`);
+      assert.equal(fn.public_execute, false, `${fn.signature} must not be executable by PUBLIC`);
+      assert.equal(fn.anon_execute, false, `${fn.signature} must not be executable by anon`);
     }
     assert.deepEqual(
-      functions.filter((fn) => fn.security_definer).map((fn) => fn.name),
+      functions.filter((fn) => fn.security_definer).map((fn) => fn.signature),
       [
         "private.current_user_organization_ids(organization_role)",
         "private.mark_organizations_changed()",
