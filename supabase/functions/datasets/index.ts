@@ -1,0 +1,39 @@
+/**
+ * `datasets`: per-organization analytics and reference data from the tiered cache.
+ *
+ * GET /functions/v1/datasets/<dataset>?organization_id=<uuid>[&params]
+ * with `Authorization: Bearer <user access token>` (or the service-role key).
+ * See README "Cached reads" for datasets, parameters, headers and errors.
+ */
+import { createAccessTokenVerifier } from "../../../shared/auth/access_token.ts";
+import { CacheStack } from "../../../shared/cache/cache_stack.ts";
+import { readCacheConfig } from "../../../shared/cache/config.ts";
+import { PostgresCacheStore } from "../../../shared/cache/postgres_store.ts";
+import { readDatasetsConfig } from "../../../shared/datasets/datasets_config.ts";
+import { createDatasetsHandler } from "../../../shared/datasets/datasets_handler.ts";
+import { MembershipChecker } from "../../../shared/datasets/membership.ts";
+import { createDatabaseClient } from "../../../shared/db/client.ts";
+import { readFunctionEnv } from "../../../shared/env.ts";
+
+const env = readFunctionEnv();
+const settings = readDatasetsConfig();
+const cacheConfig = readCacheConfig();
+const sql = createDatabaseClient(env.SUPABASE_DB_URL, { maxConnections: 5 });
+const cache = new CacheStack({ store: new PostgresCacheStore(sql), config: cacheConfig });
+
+// Hit counts are aggregated in the isolate; flush them before it goes away.
+addEventListener("beforeunload", () => {
+  cache.hits.flush().catch((error) => console.error("datasets: hit flush failed:", error));
+});
+
+Deno.serve(createDatasetsHandler({
+  sql,
+  cache,
+  cacheConfig,
+  verifyToken: createAccessTokenVerifier({
+    jwks: settings.SUPABASE_JWKS ?? new URL(`${env.SUPABASE_URL}/auth/v1/.well-known/jwks.json`),
+    ...(settings.NIGHTSHIFT_JWT_SECRET ? { legacySecret: settings.NIGHTSHIFT_JWT_SECRET } : {}),
+  }),
+  membership: new MembershipChecker(sql, { ttlMs: settings.DATASETS_MEMBERSHIP_TTL }),
+  allowedOrigins: settings.CORS_ALLOWED_ORIGINS,
+}));
