@@ -29,24 +29,30 @@ console.log(
   `Generating ${options.organizations} organizations x ${options.invoicesPerOrganization} ` +
     `invoices x ${options.linesPerInvoice} lines (seed ${options.seed}, ending ${options.endDate})...`,
 );
-const summary = await generateProcurementData(dbUrl, options);
-console.log(
-  `Loaded ${summary.organizations} organizations, ${summary.users} users, ` +
-    `${summary.suppliers} suppliers, ${summary.locations} locations, ${summary.products} products, ` +
-    `${summary.invoices} invoices, ${summary.invoiceLines} lines in ${
-      summary.seconds.toFixed(1)
-    } s ` +
-    `(${Math.round(summary.invoiceLines / summary.seconds)} lines/s).`,
-);
-
-if (rebuild) {
-  const ids = generatedOrganizationIds(options.seed, options.organizations);
-  const rebuilt = await rebuildOrganizations(dbUrl, ids, {
-    asOf: options.endDate,
-    workers: options.workers,
-  });
+try {
+  const summary = await generateProcurementData(dbUrl, options);
   console.log(
-    `Rebuilt nightly analytics of ${rebuilt.organizations} organizations ` +
-      `(${rebuilt.rows} rows) in ${rebuilt.seconds.toFixed(1)} s.`,
+    `Loaded ${summary.organizations} organizations, ${summary.users} users, ` +
+      `${summary.suppliers} suppliers, ${summary.locations} locations, ${summary.products} products, ` +
+      `${summary.invoices} invoices, ${summary.invoiceLines} lines in ${
+        summary.seconds.toFixed(1)
+      } s ` +
+      `(${Math.round(summary.invoiceLines / summary.seconds)} lines/s).`,
   );
+
+  if (rebuild) {
+    const ids = generatedOrganizationIds(options.seed, options.organizations);
+    const rebuilt = await rebuildOrganizations(dbUrl, ids, {
+      asOf: options.endDate,
+      workers: options.workers,
+    });
+    console.log(
+      `Rebuilt nightly analytics of ${rebuilt.organizations} organizations ` +
+        `(${rebuilt.rows} rows) in ${rebuilt.seconds.toFixed(1)} s.`,
+    );
+  }
+} catch (error) {
+  // Expected failures (seed already loaded, database unreachable, a refused row) as one line.
+  console.error(`Generation failed: ${(error as Error).message}`);
+  Deno.exit(1);
 }
