@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { readSettings } from "./function_settings.ts";
 
 const functionEnvSchema = z.object({
   SUPABASE_URL: z.url(),
@@ -10,24 +11,9 @@ const functionEnvSchema = z.object({
 /** The environment every deployed function receives from Supabase. */
 export type FunctionEnv = z.infer<typeof functionEnvSchema>;
 
-/** Thrown when the function's environment is incomplete or malformed. */
-export class InvalidEnvironmentError extends Error {
-  override name = "InvalidEnvironmentError";
-}
-
-/** Reads and validates the platform environment of a function. */
+/** Reads and validates the platform environment of a function; names every bad variable. */
 export function readFunctionEnv(
-  source: (name: string) => string | undefined = Deno.env.get,
+  source: (name: string) => string | undefined = (name) => Deno.env.get(name),
 ): FunctionEnv {
-  const values = Object.fromEntries(
-    Object.keys(functionEnvSchema.shape).map((name) => [name, source(name)]),
-  );
-  const parsed = functionEnvSchema.safeParse(values);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) =>
-      `${issue.path.join(".")}: ${issue.message}`
-    );
-    throw new InvalidEnvironmentError(`Invalid function environment: ${problems.join("; ")}`);
-  }
-  return parsed.data;
+  return readSettings(functionEnvSchema, source);
 }

@@ -5,7 +5,6 @@
  * with `Authorization: Bearer <user access token>` (or the service-role key).
  * See README "Cached reads" for datasets, parameters, headers and errors.
  */
-import { createAccessTokenVerifier } from "../../../shared/auth/access_token.ts";
 import { CacheStack } from "../../../shared/cache/cache_stack.ts";
 import { readCacheConfig } from "../../../shared/cache/config.ts";
 import { PostgresCacheStore } from "../../../shared/cache/postgres_store.ts";
@@ -14,8 +13,10 @@ import { createDatasetsHandler } from "../../../shared/datasets/datasets_handler
 import { MembershipChecker } from "../../../shared/datasets/membership.ts";
 import { createDatabaseClient } from "../../../shared/db/client.ts";
 import { readFunctionEnv } from "../../../shared/env.ts";
+import { projectTokenVerifier, readFunctionSettings } from "../../../shared/function_settings.ts";
 
 const env = readFunctionEnv();
+const shared = readFunctionSettings();
 const settings = readDatasetsConfig();
 const cacheConfig = readCacheConfig();
 const sql = createDatabaseClient(env.SUPABASE_DB_URL, { maxConnections: 5 });
@@ -30,10 +31,7 @@ Deno.serve(createDatasetsHandler({
   sql,
   cache,
   cacheConfig,
-  verifyToken: createAccessTokenVerifier({
-    jwks: settings.SUPABASE_JWKS ?? new URL(`${env.SUPABASE_URL}/auth/v1/.well-known/jwks.json`),
-    ...(settings.NIGHTSHIFT_JWT_SECRET ? { legacySecret: settings.NIGHTSHIFT_JWT_SECRET } : {}),
-  }),
+  verifyToken: projectTokenVerifier(shared, env.SUPABASE_URL),
   membership: new MembershipChecker(sql, { ttlMs: settings.DATASETS_MEMBERSHIP_TTL }),
-  allowedOrigins: settings.CORS_ALLOWED_ORIGINS,
+  allowedOrigins: shared.CORS_ALLOWED_ORIGINS,
 }));
