@@ -1,0 +1,52 @@
+import type { Sql } from "postgres";
+import { type AccessTokenVerifier, bearerToken } from "../auth/access_token.ts";
+import { ForbiddenError, UnauthorizedError } from "../http/errors.ts";
+
+/** Who calls an admin route, once authenticated. */
+export type AdminIdentity =
+  | { readonly role: "service_role"; readonly userId: undefined }
+  | { readonly role: "authenticated"; readonly userId: string };
+
+/** An identity allowed to act on one organization, with the role that allows it. */
+export interface OrganizationAdmin {
+  readonly organizationId: string;
+  readonly userId: string | undefined;
+  readonly role: "owner" | "admin" | "service_role";
+}
+
+/** Verifies the bearer token: the service role or a signed-in user (anon is refused). */
+export async function authenticateAdmin(
+  request: Request,
+  verifyToken: AccessTokenVerifier,
+): Promise<AdminIdentity> {
+  const token = await verifyToken(bearerToken(request));
+  if (token.role === "service_role") return { role: "service_role", userId: undefined };
+  if (token.role === "authenticated" && token.userId) {
+    return { role: "authenticated", userId: token.userId };
+  }
+  throw new UnauthorizedError("Sign in first: cache administration needs an organization admin");
+}
+
+/**
+ * Allows the service role for any organization, and a user for an
+ * organization where they are owner or admin (read now, never cached: admin
+ * actions are rare and must follow role changes at once). Anyone else: 403.
+ */
+export async function authorizeOrganizationAdmin(
+  sql: Sql,
+  identity: AdminIdentity,
+  organizationId: string,
+): Promise<OrganizationAdmin> {
+  if (identity.role === "service_role") {
+    return { organizationId, userId: undefined, role: "service_role" };
+  }
+  const [membership] = await sql<{ role: "owner" | "admin" | "member" }[]>`
+    select role from public.organization_members
+     where organization_id = ${organizationId} and user_id = ${identity.userId}`;
+  if (membership?.role !== "owner" && membership?.role !== "admin") {
+    throw new ForbiddenError(
+      `Not an owner or admin of organization ${organizationId}: cache administration is theirs`,
+    );
+  }
+  return { organizationId, userId: identity.userId, role: membership.role };
+}

@@ -1,0 +1,36 @@
+import { MethodNotAllowedError, NotFoundError } from "../http/errors.ts";
+
+/** Handles one matched route. */
+export type RouteHandler = (request: Request, url: URL) => Promise<Response>;
+
+/** A route of an admin function: `path` is relative to the function, e.g. `/invalidate`. */
+export interface Route {
+  readonly method: "GET" | "POST";
+  readonly path: string;
+  readonly handle: RouteHandler;
+}
+
+/**
+ * Finds the route for a request to `/<function>/<path>`: 404 for an unknown
+ * path, 405 (with `Allow`) for a known path with another method.
+ */
+export function matchRoute(
+  routes: readonly Route[],
+  functionName: string,
+  url: URL,
+  method: string,
+) {
+  const prefix = `/${functionName}`;
+  const path = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) || "/" : "";
+  const normalized = path.length > 1 ? path.replace(/\/+$/, "") : path;
+  const candidates = routes.filter((route) => route.path === normalized);
+  if (candidates.length === 0) {
+    throw new NotFoundError(
+      `Not found: ${functionName} serves ${[...new Set(routes.map((r) => r.path))].join(", ")}`,
+    );
+  }
+  const effective = method === "HEAD" ? "GET" : method;
+  const route = candidates.find((candidate) => candidate.method === effective);
+  if (!route) throw new MethodNotAllowedError([...candidates.map((c) => c.method), "OPTIONS"]);
+  return route;
+}

@@ -1,0 +1,42 @@
+/**
+ * `cache-admin`: invalidation (and, as they land, metrics, health and
+ * maintenance) for organization owners / admins and the service role.
+ * See README "Cache administration" for routes, bodies and errors.
+ */
+import { invalidateRoute } from "../../../shared/cache_admin/invalidate_route.ts";
+import { matchRoute, type Route } from "../../../shared/cache_admin/router.ts";
+import { createDatabaseClient } from "../../../shared/db/client.ts";
+import { readFunctionEnv } from "../../../shared/env.ts";
+import {
+  corsPolicy,
+  projectTokenVerifier,
+  readFunctionSettings,
+} from "../../../shared/function_settings.ts";
+import { corsHeaders, preflightResponse } from "../../../shared/http/cors.ts";
+import { errorResponse } from "../../../shared/http/error_response.ts";
+
+const env = readFunctionEnv();
+const settings = readFunctionSettings();
+const sql = createDatabaseClient(env.SUPABASE_DB_URL, { maxConnections: 3 });
+const verifyToken = projectTokenVerifier(settings, env.SUPABASE_URL);
+const cors = corsPolicy(settings, ["GET", "POST", "OPTIONS"]);
+
+const routes: Route[] = [
+  invalidateRoute(sql, verifyToken),
+];
+
+Deno.serve(async (request) => {
+  if (request.method === "OPTIONS") return preflightResponse(request, cors);
+  const headers = corsHeaders(request, cors);
+  try {
+    const url = new URL(request.url);
+    const response = await matchRoute(routes, "cache-admin", url, request.method).handle(
+      request,
+      url,
+    );
+    headers.forEach((value, name) => response.headers.set(name, value));
+    return response;
+  } catch (error) {
+    return errorResponse(error, headers);
+  }
+});
