@@ -75,14 +75,26 @@ begin
       row_number() over (
         partition by line.product_id, line.supplier_id, line.currency
         order by line.invoice_date desc, line.invoice_id desc, line.line_number desc
-      ) as recency_rank
+      ) as recency_rank,
+      max(line.invoice_date) over (
+        partition by line.product_id, line.supplier_id, line.currency
+      ) as latest_date
     from private.booked_invoice_lines(target_organization_id, effective_from, effective_to)
       as line
     where (filter_location_id is null or line.location_id = filter_location_id)
       and (filter_supplier_id is null or line.supplier_id = filter_supplier_id)
   ),
-  latest as (
-    select * from lines where lines.recency_rank = 1
+  earlier as (
+    select
+      lines.product_id,
+      lines.supplier_id,
+      lines.currency,
+      sum(lines.quantity * lines.unit_price)::numeric(1000, 24) / sum(lines.quantity)
+        as reference_unit_price,
+      count(*) + 1 as purchase_count
+    from lines
+    where lines.invoice_date < lines.latest_date
+    group by lines.product_id, lines.supplier_id, lines.currency
   ),
   compared as (
     select
@@ -94,18 +106,13 @@ begin
       latest.unit_price as latest_unit_price,
       earlier.reference_unit_price,
       earlier.purchase_count
-    from latest
-    join lateral (
-      select
-        sum(before.quantity * before.unit_price)::numeric(1000, 24) / sum(before.quantity)
-          as reference_unit_price,
-        count(*) + 1 as purchase_count
-      from lines as before
-      where before.product_id = latest.product_id
-        and before.supplier_id = latest.supplier_id
-        and before.currency = latest.currency
-        and before.invoice_date < latest.invoice_date
-    ) as earlier on earlier.reference_unit_price > 0
+    from lines as latest
+    join earlier
+      on earlier.product_id = latest.product_id
+      and earlier.supplier_id = latest.supplier_id
+      and earlier.currency = latest.currency
+    where latest.recency_rank = 1
+      and earlier.reference_unit_price > 0
   )
   select
     compared.product_id,
