@@ -35,9 +35,11 @@ Nightshift local stack is running.
   stack.seeded ? "loaded from supabase/seed.sql" : "unchanged (loaded when the cluster is new)"
 }
 
-Try:
-  curl -s ${functionsUrl}/health -H "Authorization: Bearer ${LOCAL_ANON_KEY.slice(0, 16)}..."
-  deno task jwt <user-uuid>          # mint a signed-in user's JWT
+Try (demo users and organizations are listed in README.md and supabase/seed.sql):
+  curl -s ${functionsUrl}/health -H "Authorization: Bearer <anon key>"
+  TOKEN=$(./nightshift jwt d0000000-0000-4000-8000-000000000003)   # Mia, member of Nordic Bistro
+  curl -s "${functionsUrl}/datasets/dashboard-metrics?organization_id=0a000000-0000-4000-8000-000000000001" \\
+    -H "Authorization: Bearer $TOKEN"
   psql ${stack.dbUrl}
 
 Ctrl-C stops everything; \`deno task reset\` starts over with a fresh database.
