@@ -9,6 +9,8 @@ import { connectAsSuperuser } from "../support/stack.ts";
 import { newOrganizationId } from "./support.ts";
 
 const TABLES = ["entries", "tag_versions", "leases", "counters"] as const;
+/** Tables the service side may only read and append to (an audit is never rewritten). */
+const APPEND_ONLY_TABLES = ["invalidation_audit"] as const;
 const org = newOrganizationId();
 const key = `${org}:price-alerts:`;
 
@@ -19,6 +21,10 @@ const STATEMENTS: Record<string, (tx: TransactionSql) => Promise<unknown>> = {
     [`delete cache.${table}`, (tx: TransactionSql) => tx.unsafe(`delete from cache.${table}`)],
   ])),
   "insert cache.tag_versions": (tx) => tx`insert into cache.tag_versions (tag) values ('x')`,
+  "select cache.invalidation_audit": (tx) => tx`select * from cache.invalidation_audit`,
+  "insert cache.invalidation_audit": (tx) =>
+    tx`insert into cache.invalidation_audit (organization_id, actor_role, mode, bumped)
+       values (${org}::uuid, 'service_role', 'expire', '{}')`,
   "cache.read": (tx) => tx`select * from cache.read(${key}, ${org}::uuid)`,
   "cache.write": (tx) =>
     tx`select cache.write(${key}, ${org}::uuid, 'price-alerts', '{}', '"e"',
@@ -83,7 +89,10 @@ Deno.test("cache schema: RLS on every table, search_path pinned and EXECUTE gran
         (select count(*)::int from pg_policies p where p.schemaname = 'cache' and p.tablename = c.relname) as policies
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where n.nspname = 'cache' and c.relkind = 'r' order by c.relname`;
-    assert.deepEqual(tables.map((row) => row.relname), [...TABLES].sort());
+    assert.deepEqual(
+      tables.map((row) => row.relname),
+      [...TABLES, ...APPEND_ONLY_TABLES].sort(),
+    );
     assert.ok(tables.every((row) => row.rls && row.policies === 1), JSON.stringify(tables));
 
     const functions = await sql<{ name: string; config: string[] | null; grantees: string[] }[]>`

@@ -300,7 +300,13 @@ Deno.test("cache.invalidate_tags costs one tag row, whatever the number of entri
         )})`;
         assert.equal(status?.status, "purged");
       }
-      assert.deepEqual(costs[0], { counters: 0, entries: 0, leases: 0, tag_versions: 1 });
+      assert.deepEqual(costs[0], {
+        counters: 0,
+        entries: 0,
+        invalidation_audit: 0,
+        leases: 0,
+        tag_versions: 1,
+      });
       assert.deepEqual(costs[1], costs[0]);
     } finally {
       await admin`delete from cache.entries where organization_id in (${small}::uuid, ${large}::uuid)`;
