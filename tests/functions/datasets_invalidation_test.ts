@@ -10,25 +10,13 @@ import { freePort } from "../../local-stack/free_port.ts";
 import { startGateway } from "../../local-stack/gateway.ts";
 import { LOCAL_JWKS, LOCAL_JWT_SECRET } from "../../local-stack/keys.ts";
 import { readEnvFile } from "../../local-stack/env_file.ts";
-import { createTwoTenants, dropTwoTenants, type TwoTenants } from "../domain/support/tenants.ts";
 import { asActor } from "../support/as_role.ts";
 import { pollUntil } from "../support/poll.ts";
 import { connectAsSuperuser, testStack } from "../support/stack.ts";
-import { readDataset, serviceRoleKey, tokenFor } from "./datasets_support.ts";
-
-async function withTenants(work: (t: TwoTenants) => Promise<void>): Promise<void> {
-  const sql = connectAsSuperuser(1);
-  const tenants = await createTwoTenants(sql);
-  try {
-    await work(tenants);
-  } finally {
-    await dropTwoTenants(sql, tenants);
-    await sql.end();
-  }
-}
+import { readDataset, serviceRoleKey, tokenFor, withTwoTenants } from "./datasets_support.ts";
 
 Deno.test("datasets serves 200 concurrent cold reads from one computation", async () => {
-  await withTenants(async (t) => {
+  await withTwoTenants(async (t) => {
     const token = await tokenFor(t.memberA);
     const reads = await Promise.all(
       Array.from(
@@ -52,7 +40,7 @@ Deno.test("datasets serves 200 concurrent cold reads from one computation", asyn
 });
 
 Deno.test("a base-table write expires the live datasets of its organization only", async () => {
-  await withTenants(async (t) => {
+  await withTwoTenants(async (t) => {
     const sql = connectAsSuperuser(2);
     try {
       const tokenA = await tokenFor(t.memberA);
@@ -136,7 +124,7 @@ Deno.test("two function processes sharing the database honour a purge within the
   const secondUrl = `http://127.0.0.1:${port}/functions/v1/datasets`;
   const sql = connectAsSuperuser(1);
   try {
-    await withTenants(async (t) => {
+    await withTwoTenants(async (t) => {
       const token = await tokenFor(t.memberA);
       const query = `organization_id=${t.orgA}`;
       const viaFirst = await readDataset(token, "supplier-metrics", query);

@@ -1,5 +1,6 @@
 import { mintUserToken } from "../../local-stack/keys.ts";
-import { functionUrl, testStack } from "../support/stack.ts";
+import { createTwoTenants, dropTwoTenants, type TwoTenants } from "../domain/support/tenants.ts";
+import { connectAsSuperuser, functionUrl, testStack } from "../support/stack.ts";
 
 /** Reads a dataset through the gateway as the bearer of `token`. */
 export async function readDataset(
@@ -23,3 +24,15 @@ export function tokenFor(userId: string, algorithm: "HS256" | "ES256" = "HS256")
 
 /** The service-role key of the stack under test. */
 export const serviceRoleKey: string = testStack.serviceRoleKey;
+
+/** Runs `work` with a fresh two-organization fixture (tests/domain/support/tenants.ts), dropped afterwards. */
+export async function withTwoTenants(work: (tenants: TwoTenants) => Promise<void>): Promise<void> {
+  const sql = connectAsSuperuser(1);
+  const tenants = await createTwoTenants(sql);
+  try {
+    await work(tenants);
+  } finally {
+    await dropTwoTenants(sql, tenants);
+    await sql.end();
+  }
+}

@@ -3,24 +3,12 @@
  * isolation, revocation bound, per-user keys, token kinds and bad input.
  */
 import assert from "node:assert/strict";
-import { createTwoTenants, dropTwoTenants, type TwoTenants } from "../domain/support/tenants.ts";
 import { LOCAL_ANON_KEY } from "../../local-stack/keys.ts";
 import { connectAsSuperuser, functionUrl } from "../support/stack.ts";
-import { readDataset, serviceRoleKey, tokenFor } from "./datasets_support.ts";
-
-async function withTenants(work: (t: TwoTenants) => Promise<void>): Promise<void> {
-  const sql = connectAsSuperuser(1);
-  const tenants = await createTwoTenants(sql);
-  try {
-    await work(tenants);
-  } finally {
-    await dropTwoTenants(sql, tenants);
-    await sql.end();
-  }
-}
+import { readDataset, serviceRoleKey, tokenFor, withTwoTenants } from "./datasets_support.ts";
 
 Deno.test("datasets serves a member's organization with cache headers, then hits and 304s", async () => {
-  await withTenants(async (t) => {
+  await withTwoTenants(async (t) => {
     const token = await tokenFor(t.memberA);
     const first = await readDataset(token, "dashboard-metrics", `organization_id=${t.orgA}`);
     assert.equal(first.response.status, 200, first.text);
@@ -62,7 +50,7 @@ Deno.test("datasets serves a member's organization with cache headers, then hits
 });
 
 Deno.test("datasets canonicalizes parameters into one key", async () => {
-  await withTenants(async (t) => {
+  await withTwoTenants(async (t) => {
     const token = await tokenFor(t.memberA);
     const base = `organization_id=${t.orgA}`;
     const first = await readDataset(token, "supplier-data", `${base}&limit=10&from=2026-01-01`);
@@ -78,7 +66,7 @@ Deno.test("datasets canonicalizes parameters into one key", async () => {
 });
 
 Deno.test("datasets never gives a member of A the bytes of B", async (t) => {
-  await withTenants(async (tenants) => {
+  await withTwoTenants(async (tenants) => {
     // B's dataset is in the cache (L1 and L2) before anyone of A asks for it.
     const warm = await readDataset(
       serviceRoleKey,
@@ -139,7 +127,7 @@ Deno.test("datasets never gives a member of A the bytes of B", async (t) => {
 });
 
 Deno.test("datasets revokes a removed member within the membership bound", async () => {
-  await withTenants(async (t) => {
+  await withTwoTenants(async (t) => {
     const sql = connectAsSuperuser(1);
     try {
       const token = await tokenFor(t.adminA);
@@ -158,7 +146,7 @@ Deno.test("datasets revokes a removed member within the membership bound", async
 });
 
 Deno.test("datasets keys user-preferences per user", async () => {
-  await withTenants(async (t) => {
+  await withTwoTenants(async (t) => {
     const member = await readDataset(
       await tokenFor(t.memberA),
       "user-preferences",
@@ -186,7 +174,7 @@ Deno.test("datasets keys user-preferences per user", async () => {
 });
 
 Deno.test("datasets accepts ES256 user tokens and the service role, refuses the anon key", async () => {
-  await withTenants(async (t) => {
+  await withTwoTenants(async (t) => {
     const es256 = await readDataset(
       await tokenFor(t.memberA, "ES256"),
       "product-metrics",
@@ -206,7 +194,7 @@ Deno.test("datasets accepts ES256 user tokens and the service role, refuses the 
 });
 
 Deno.test("datasets answers bad input with a 4xx JSON error that says what to fix", async (t) => {
-  await withTenants(async (tenants) => {
+  await withTwoTenants(async (tenants) => {
     const token = await tokenFor(tenants.memberA);
     const org = `organization_id=${tenants.orgA}`;
     const cases: Array<[string, string, string, number, RegExp, RequestInit?]> = [
