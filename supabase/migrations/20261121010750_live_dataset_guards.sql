@@ -40,6 +40,27 @@ grant execute on function private.assert_can_read_organization(uuid)
 -- Parameters
 -- -----------------------------------------------------------------------------
 
+-- Today as the organization sees it: live datasets default their date window
+-- to the organization's local date, not the server's UTC date (an invoice
+-- dated today in Copenhagen at 00:30 belongs in today's window).
+create function private.organization_local_date(target_organization_id uuid)
+returns date
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce(
+    (select (now() at time zone organization.time_zone)::date
+       from public.organizations as organization
+      where organization.id = target_organization_id),
+    current_date
+  )
+$$;
+comment on function private.organization_local_date(uuid) is
+  'The current date in the organization''s time zone (UTC date when the organization is unknown).';
+revoke execute on function private.organization_local_date(uuid) from public;
+grant execute on function private.organization_local_date(uuid) to authenticated, service_role;
+
 create function private.assert_valid_range(from_date date, to_date date, max_rows integer)
 returns void
 language plpgsql

@@ -50,8 +50,8 @@ stable
 set search_path = ''
 as $$
 declare
-  effective_to date := coalesce(to_date, current_date);
-  effective_from date := coalesce(from_date, coalesce(to_date, current_date) - 89);
+  effective_to date := coalesce(to_date, private.organization_local_date(target_organization_id));
+  effective_from date := coalesce(from_date, effective_to - 89);
   effective_threshold numeric;
 begin
   perform private.assert_can_read_organization(target_organization_id);
@@ -150,7 +150,7 @@ end
 $$;
 comment on function analytics.price_alerts(uuid, date, date, uuid, uuid, numeric, integer) is
   'Live dataset price-alerts: latest prices that moved by at least threshold_percent against '
-  'earlier purchases from the same supplier. Dates default to the 90 days ending today.';
+  'earlier purchases from the same supplier. Dates default to the 90 days ending today in the organization''s time zone.';
 
 revoke execute on function analytics.price_alerts(uuid, date, date, uuid, uuid, numeric, integer)
   from public;

@@ -5,7 +5,7 @@
 -- All run as the caller (security invoker): RLS decides what they see, and a
 -- caller who is not a member of the organization gets insufficient_privilege.
 -- Activity columns count booked invoices (pending, approved, paid) dated in
--- [from_date, to_date], by default the 365 days ending today.
+-- [from_date, to_date], by default the 365 days ending today in the organization's time zone.
 -- =============================================================================
 
 -- -----------------------------------------------------------------------------
@@ -36,8 +36,8 @@ stable
 set search_path = ''
 as $$
 declare
-  effective_to date := coalesce(to_date, current_date);
-  effective_from date := coalesce(from_date, coalesce(to_date, current_date) - 364);
+  effective_to date := coalesce(to_date, private.organization_local_date(target_organization_id));
+  effective_from date := coalesce(from_date, effective_to - 364);
 begin
   perform private.assert_can_read_organization(target_organization_id);
   perform private.assert_valid_range(effective_from, effective_to, max_rows);
@@ -107,8 +107,8 @@ stable
 set search_path = ''
 as $$
 declare
-  effective_to date := coalesce(to_date, current_date);
-  effective_from date := coalesce(from_date, coalesce(to_date, current_date) - 364);
+  effective_to date := coalesce(to_date, private.organization_local_date(target_organization_id));
+  effective_from date := coalesce(from_date, effective_to - 364);
 begin
   perform private.assert_can_read_organization(target_organization_id);
   perform private.assert_valid_range(effective_from, effective_to, max_rows);
