@@ -70,3 +70,23 @@ export async function applyMigrations(sql: Sql, dir: string = migrationsDir): Pr
   }
   return appliedNow;
 }
+
+/**
+ * Migrations already applied whose file has changed since (compared with the
+ * text recorded in the history table): the database no longer matches them,
+ * and only a reset applies the new text.
+ */
+export async function changedMigrations(
+  sql: Sql,
+  dir: string = migrationsDir,
+): Promise<MigrationFile[]> {
+  const recorded = new Map(
+    (await sql<{ version: string; statements: string[] | null }[]>`
+      select version, statements from supabase_migrations.schema_migrations`)
+      .map((row) => [row.version, row.statements?.join("") ?? null]),
+  );
+  return listMigrations(dir).filter((migration) => {
+    const text = recorded.get(migration.version);
+    return text !== undefined && text !== null && text !== Deno.readTextFileSync(migration.path);
+  });
+}

@@ -4,7 +4,7 @@ import { readEnvFile } from "./env_file.ts";
 import { FunctionProcess } from "./functions/function_process.ts";
 import { startGateway } from "./gateway.ts";
 import { LOCAL_ANON_KEY, LOCAL_JWKS, LOCAL_JWT_SECRET, LOCAL_SERVICE_ROLE_KEY } from "./keys.ts";
-import { applyMigrations } from "./migrations.ts";
+import { applyMigrations, changedMigrations, type MigrationFile } from "./migrations.ts";
 import { NetWorker } from "./net_worker.ts";
 import { repoRoot, supabaseDir } from "./paths.ts";
 import { applyPlatformBootstrap } from "./postgres/bootstrap.ts";
@@ -52,6 +52,8 @@ export class LocalStack {
     readonly appliedMigrations: readonly string[],
     /** True when `supabase/seed.sql` was loaded by this start. */
     readonly seeded: boolean,
+    /** Applied migrations whose file changed since: the database no longer matches them. */
+    readonly staleMigrations: readonly MigrationFile[],
   ) {}
 
   /** `postgresql://postgres:postgres@127.0.0.1:<port>/postgres` */
@@ -84,6 +86,7 @@ export class LocalStack {
     try {
       await applyPlatformBootstrap(sql);
       const appliedMigrations = await applyMigrations(sql);
+      const staleMigrations = await changedMigrations(sql);
       let seeded = false;
       const seedFile = join(supabaseDir, "seed.sql");
       if (isNew && options.seed && (await Deno.stat(seedFile).catch(() => null))) {
@@ -129,6 +132,7 @@ export class LocalStack {
         options.apiPort,
         appliedMigrations,
         seeded,
+        staleMigrations,
       );
     } catch (error) {
       for (const stop of started) await stop().catch(() => {});

@@ -65,6 +65,14 @@ async function reloadOnChange(): Promise<void> {
 }
 reloadOnChange();
 
+if (stack.staleMigrations.length > 0) {
+  console.warn(
+    `Warning: these migrations changed after this database applied them:\n` +
+      stack.staleMigrations.map((m) => `  ${m.version}_${m.name}.sql`).join("\n") +
+      `\nThe database still has the old version: run \`./nightshift reset\` to start over.`,
+  );
+}
+
 let stopping = false;
 async function shutdown(): Promise<void> {
   if (stopping) return;

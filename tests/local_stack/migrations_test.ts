@@ -2,7 +2,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import postgres from "postgres";
-import { applyMigrations, MigrationError } from "../../local-stack/migrations.ts";
+import {
+  applyMigrations,
+  changedMigrations,
+  MigrationError,
+} from "../../local-stack/migrations.ts";
 import { connectAsSuperuser, testStack } from "../support/stack.ts";
 
 async function withScratchDatabase(work: (url: string) => Promise<void>): Promise<void> {
@@ -44,6 +48,18 @@ Deno.test("applyMigrations applies only new migrations, in order", async (t) => 
           select version, name from supabase_migrations.schema_migrations order by version`;
         assert.deepEqual(history.map((r) => r.name), ["first", "second", "third"]);
       });
+      await t.step(
+        "an applied migration edited afterwards is reported, not reapplied",
+        async () => {
+          assert.deepEqual(await changedMigrations(sql, dir), []);
+          Deno.writeTextFileSync(
+            join(dir, "20260102000000_second.sql"),
+            "insert into t values (20);",
+          );
+          assert.deepEqual((await changedMigrations(sql, dir)).map((m) => m.name), ["second"]);
+          assert.deepEqual(await applyMigrations(sql, dir), []);
+        },
+      );
       await t.step("a failing migration leaves nothing behind and is not recorded", async () => {
         Deno.writeTextFileSync(
           join(dir, "20260104000000_broken.sql"),
