@@ -18,7 +18,7 @@ import {
 } from "./compute_runner.ts";
 import { type CacheConfig, policyFor, readCacheConfig } from "./config.ts";
 import type { CacheEntry } from "./entry.ts";
-import { CacheComputeError } from "./errors.ts";
+import { CacheComputeError, isComputeFailure } from "./errors.ts";
 import { CacheEvents, type CacheSource } from "./events.ts";
 import { HitRecorder } from "./hit_recorder.ts";
 import { L1Cache, type L1Lookup } from "./l1_cache.ts";
@@ -104,17 +104,22 @@ export class CacheStack {
       events,
       tasks: this.#tasks,
       timeoutMs: this.#config.revalidateTimeoutMs,
+      failures: this.hits,
     });
   }
 
-  /** Serves a read: a fresh L1 hit, else (once per key in flight) L2 or a computation. */
+  /**
+   * Serves a read: a fresh L1 hit, else (once per key in flight) L2 or a computation.
+   * Its latency on the cache's clock is counted with its kind (hit, stale, miss).
+   */
   async get<T>(options: CacheGetOptions<T>): Promise<CacheResult> {
+    const startedAt = this.#clock.now();
     const target = this.#target(options);
     const lookup = await this.#lookupL1(target.key);
     const result = lookup.hit?.state === "fresh"
       ? this.#result(target, lookup.hit.entry, "HIT", "l1")
       : await this.#flights.run(target.key, () => this.#load(target, this.#work(options), lookup));
-    this.#observe(target, result);
+    this.#observe(target, result, this.#clock.now() - startedAt);
     return result;
   }
 
@@ -159,6 +164,7 @@ export class CacheStack {
       return await this.#runner.computeOrWait(target, work);
     } catch (error) {
       this.events.emit("cache:error", { operation: "compute", key: target.key, error });
+      if (isComputeFailure(error)) this.hits.recordFailure(target);
       if (error instanceof AppError) throw error;
       throw new CacheComputeError(target.key, { cause: error });
     }
@@ -231,9 +237,9 @@ export class CacheStack {
     return cacheResult(entry, { status, source, tier: target.policy.tier, now: this.#clock.now() });
   }
 
-  #observe(target: ComputeTarget, result: CacheResult): void {
+  #observe(target: ComputeTarget, result: CacheResult, latencyMs: number): void {
     const kind = result.status === "HIT" ? "hit" : result.status === "STALE" ? "stale" : "miss";
-    this.hits.record(kind, target);
+    this.hits.record(kind, target, latencyMs);
     this.events.emit(`cache:${kind}`, {
       key: target.key,
       organizationId: target.organizationId,

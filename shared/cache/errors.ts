@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { STATUS_BY_CODE } from "../http/error_response.ts";
 import { AppError, InvalidRequestError, ServiceUnavailableError } from "../http/errors.ts";
 
 /** A duration string (`30s`, `10m`, `24h`) that cannot be parsed. Code `invalid_request`. */
@@ -83,4 +84,13 @@ export class CacheConfigError extends Error {
   override name = "CacheConfigError";
   /** Stable code of configuration errors. */
   readonly code = "cache_config_invalid";
+}
+
+/**
+ * Whether a computation's error counts as a failure of the dataset (for metrics
+ * and health): anything but an error of the request itself, i.e. an `AppError`
+ * whose code maps to a 4xx status (a revoked membership, bad parameters).
+ */
+export function isComputeFailure(error: unknown): boolean {
+  return !(error instanceof AppError) || (STATUS_BY_CODE[error.code] ?? 500) >= 500;
 }

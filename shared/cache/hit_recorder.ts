@@ -8,6 +8,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { CacheEvents } from "./events.ts";
 import type { CacheStore } from "./l2_store.ts";
 import { defaultWaitUntil, type WaitUntil } from "./background_tasks.ts";
+import { emptyLatencyCounts, latencyBucket, type LatencyCounts } from "./latency_histogram.ts";
 
 /** The kind of a read, as counted. */
 export type HitKind = "hit" | "stale" | "miss";
@@ -17,6 +18,15 @@ export interface HitTarget {
   readonly key: string;
   readonly organizationId: string;
   readonly dataset: string;
+}
+
+/** Everything pending for one organization and dataset. */
+interface PendingCounter extends Record<HitKind, number> {
+  readonly organizationId: string;
+  readonly dataset: string;
+  computeFailures: number;
+  /** Latency histograms by kind, created on the first timed read of that kind. */
+  latency: Partial<Record<HitKind, LatencyCounts>>;
 }
 
 /** Options of a {@linkcode HitRecorder}. */
@@ -34,7 +44,8 @@ export interface HitRecorderOptions {
 }
 
 /**
- * Aggregates hit, stale-hit and miss counts per key and per organization and dataset.
+ * Aggregates hit, stale-hit and miss counts per key and per organization and dataset,
+ * with latency histograms of each kind and computation failures.
  * `record` is synchronous and never touches the database; a flush starts (in the
  * background, through `waitUntil`) when `maxPendingKeys` rows are pending or
  * `flushIntervalMs` passed since the last flush. Counting is best effort: a failed
@@ -49,10 +60,7 @@ export class HitRecorder {
   readonly #waitUntil: WaitUntil;
   readonly #events: CacheEvents | undefined;
   #entries = new Map<string, { hits: number; lastHitAt: number }>();
-  #counters = new Map<
-    string,
-    { organizationId: string; dataset: string } & Record<HitKind, number>
-  >();
+  #counters = new Map<string, PendingCounter>();
   #lastFlushAt: number;
   #flushing: Promise<void> = Promise.resolve();
 
@@ -71,8 +79,11 @@ export class HitRecorder {
     return this.#entries.size + this.#counters.size;
   }
 
-  /** Counts one read. Starts a background flush when one is due. */
-  record(kind: HitKind, target: HitTarget): void {
+  /**
+   * Counts one read, and its latency in the histogram of its kind when given.
+   * Starts a background flush when one is due.
+   */
+  record(kind: HitKind, target: HitTarget, latencyMs?: number): void {
     const now = this.#clock.now();
     if (kind !== "miss") {
       const entry = this.#entries.get(target.key) ?? { hits: 0, lastHitAt: now };
@@ -80,11 +91,40 @@ export class HitRecorder {
       entry.lastHitAt = Math.max(entry.lastHitAt, now);
       this.#entries.set(target.key, entry);
     }
-    const counterKey = `${target.organizationId}:${target.dataset}`;
-    const counter = this.#counters.get(counterKey) ??
-      { organizationId: target.organizationId, dataset: target.dataset, hit: 0, stale: 0, miss: 0 };
+    const counter = this.#counter(target);
     counter[kind]++;
-    this.#counters.set(counterKey, counter);
+    if (latencyMs !== undefined) {
+      const counts = counter.latency[kind] ??= emptyLatencyCounts();
+      counts[latencyBucket(latencyMs)]!++;
+    }
+    this.#flushIfDue(now);
+  }
+
+  /** Counts a computation of `target`'s dataset that failed. */
+  recordFailure(target: Omit<HitTarget, "key">): void {
+    this.#counter(target).computeFailures++;
+    this.#flushIfDue(this.#clock.now());
+  }
+
+  #counter(target: Omit<HitTarget, "key">): PendingCounter {
+    const counterKey = `${target.organizationId}:${target.dataset}`;
+    let counter = this.#counters.get(counterKey);
+    if (counter === undefined) {
+      counter = {
+        organizationId: target.organizationId,
+        dataset: target.dataset,
+        hit: 0,
+        stale: 0,
+        miss: 0,
+        computeFailures: 0,
+        latency: {},
+      };
+      this.#counters.set(counterKey, counter);
+    }
+    return counter;
+  }
+
+  #flushIfDue(now: number): void {
     if (
       this.pendingKeys >= this.#maxPendingKeys || now - this.#lastFlushAt >= this.#flushIntervalMs
     ) {
@@ -108,6 +148,8 @@ export class HitRecorder {
       hits: counter.hit,
       staleHits: counter.stale,
       misses: counter.miss,
+      computeFailures: counter.computeFailures,
+      latencyMs: counter.latency,
     }));
     this.#entries = new Map();
     this.#counters = new Map();

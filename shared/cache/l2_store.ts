@@ -55,6 +55,10 @@ export interface HitBatch {
     hits: number;
     staleHits: number;
     misses: number;
+    /** Computations that failed. @default {0} */
+    computeFailures?: number;
+    /** Latency histograms by kind (`READ_LATENCY_BUCKETS` counts each). @default {{}} */
+    latencyMs?: Readonly<Partial<Record<"hit" | "stale" | "miss", readonly number[]>>>;
   }[];
 }
 

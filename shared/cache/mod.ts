@@ -32,6 +32,7 @@ export * from "./events.ts";
 export * from "./hit_recorder.ts";
 export * from "./l1_cache.ts";
 export * from "./l2_store.ts";
+export * from "./latency_histogram.ts";
 export * from "./lru_cache.ts";
 export * from "./postgres_store.ts";
 export * from "./revalidator.ts";

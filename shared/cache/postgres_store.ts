@@ -180,6 +180,10 @@ export class PostgresCacheStore implements CacheStore {
       hits: counter.hits,
       stale_hits: counter.staleHits,
       misses: counter.misses,
+      compute_failures: counter.computeFailures ?? 0,
+      hit_latency_ms: counter.latencyMs?.hit ?? null,
+      stale_latency_ms: counter.latencyMs?.stale ?? null,
+      miss_latency_ms: counter.latencyMs?.miss ?? null,
     }));
     await run("record hits", () =>
       this.#sql`

@@ -6,7 +6,9 @@
  */
 import type { BackgroundTasks } from "./background_tasks.ts";
 import type { Computed, ComputeRunner, ComputeTarget, ComputeWork } from "./compute_runner.ts";
+import { isComputeFailure } from "./errors.ts";
 import type { CacheEvents } from "./events.ts";
+import type { HitRecorder } from "./hit_recorder.ts";
 import type { L1Cache } from "./l1_cache.ts";
 import { SingleFlight } from "./single_flight.ts";
 
@@ -21,6 +23,8 @@ export interface RevalidatorOptions {
    * once, refresh in the background). @default {0}
    */
   readonly timeoutMs?: number;
+  /** Where failed refreshes are counted (see `isComputeFailure`). */
+  readonly failures?: Pick<HitRecorder, "recordFailure">;
 }
 
 /**
@@ -35,6 +39,7 @@ export class Revalidator {
   readonly #events: CacheEvents;
   readonly #tasks: BackgroundTasks;
   readonly #timeoutMs: number;
+  readonly #failures: Pick<HitRecorder, "recordFailure"> | undefined;
   readonly #refreshes = new SingleFlight<Computed | undefined>();
 
   constructor(options: RevalidatorOptions) {
@@ -43,6 +48,7 @@ export class Revalidator {
     this.#events = options.events;
     this.#tasks = options.tasks;
     this.#timeoutMs = options.timeoutMs ?? 0;
+    this.#failures = options.failures;
   }
 
   /**
@@ -79,6 +85,7 @@ export class Revalidator {
       return computed;
     } catch (error) {
       this.#events.emit("cache:error", { operation: "refresh", key: target.key, error });
+      if (isComputeFailure(error)) this.#failures?.recordFailure(target);
       throw error;
     }
   }
