@@ -12,4 +12,6 @@ export interface BenchmarkModule {
  */
 export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>> = {
   generate: () => import("./generate_bench.ts"),
+  "cache-read": () => import("./cache_read_bench.ts"),
+  invalidation: () => import("./invalidation_bench.ts"),
 };

@@ -1,0 +1,90 @@
+import { join } from "node:path";
+import { readEnvFile } from "../../local-stack/env_file.ts";
+import { freePort } from "../../local-stack/free_port.ts";
+import { FunctionProcess } from "../../local-stack/functions/function_process.ts";
+import { startGateway } from "../../local-stack/gateway.ts";
+import {
+  LOCAL_ANON_KEY,
+  LOCAL_JWKS,
+  LOCAL_JWT_SECRET,
+  LOCAL_SERVICE_ROLE_KEY,
+} from "../../local-stack/keys.ts";
+import { repoRoot, supabaseDir } from "../../local-stack/paths.ts";
+import { clusterRoot } from "../../local-stack/postgres/cluster_location.ts";
+import { LocalStack } from "../../local-stack/stack.ts";
+
+/**
+ * Runs `work` against a fresh local stack (all migrations, no seed) on free
+ * ports, its cluster in `<clusterRoot>/bench/<name>-stack-<pid>` (the `postgres`
+ * OS user must reach it), and deletes that folder afterwards.
+ */
+export async function withBenchStack<T>(
+  name: string,
+  work: (stack: LocalStack) => Promise<T>,
+): Promise<T> {
+  const dir = join(clusterRoot(), "bench", `${name}-stack-${Deno.pid}`);
+  const stack = await LocalStack.start({
+    dir,
+    dbPort: freePort(),
+    apiPort: freePort(),
+    seed: false,
+  });
+  try {
+    return await work(stack);
+  } finally {
+    await stack.stop();
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+/**
+ * The environment the stack gives its functions (project secrets, platform
+ * variables), plus `extra`: for function processes the benchmark runs itself.
+ */
+export function functionEnv(
+  stack: LocalStack,
+  extra: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  return {
+    ...readEnvFile(join(repoRoot, ".env.example")),
+    ...readEnvFile(join(supabaseDir, "functions", ".env")),
+    SUPABASE_URL: stack.apiUrl,
+    SUPABASE_DB_URL: stack.dbUrl,
+    SUPABASE_ANON_KEY: LOCAL_ANON_KEY,
+    SUPABASE_SERVICE_ROLE_KEY: LOCAL_SERVICE_ROLE_KEY,
+    SUPABASE_JWKS: JSON.stringify(LOCAL_JWKS),
+    ...extra,
+  };
+}
+
+/** A function process of the benchmark's own, started and listening. */
+export async function startFunction(
+  name: string,
+  entrypoint: string,
+  env: Record<string, string>,
+  label: string = name,
+): Promise<FunctionProcess> {
+  const process = new FunctionProcess({ name, entrypoint, verifyJwt: true }, env, label);
+  await process.start();
+  return process;
+}
+
+/** A gateway of the benchmark's own (the stack's gateway code) in front of `functions`. */
+export interface BenchGateway {
+  /** `http://127.0.0.1:<port>` */
+  readonly origin: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `startGateway` (the code the local stack runs, `verify_jwt` on) on a
+ * free port, in this process, for the named function processes.
+ */
+export function startBenchGateway(functions: ReadonlyMap<string, FunctionProcess>): BenchGateway {
+  const port = freePort();
+  const server = startGateway({ port, jwtSecret: LOCAL_JWT_SECRET, jwks: LOCAL_JWKS, functions });
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    stop: () => server.shutdown(),
+  };
+}
