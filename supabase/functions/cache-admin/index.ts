@@ -1,10 +1,17 @@
 /**
- * `cache-admin`: invalidation (and, as they land, metrics, health and
- * maintenance) for organization owners / admins and the service role.
+ * `cache-admin`: invalidation, metrics, health and maintenance for
+ * organization owners / admins and the service role.
  * See README "Cache administration" for routes, bodies and errors.
  */
+import { readCacheAdminSettings } from "../../../shared/cache_admin/cache_admin_settings.ts";
+import { healthRoute } from "../../../shared/cache_admin/health_route.ts";
+import { historyRoute } from "../../../shared/cache_admin/history_route.ts";
 import { invalidateRoute } from "../../../shared/cache_admin/invalidate_route.ts";
+import { maintenanceRoute } from "../../../shared/cache_admin/maintenance_route.ts";
+import { metricsRoute } from "../../../shared/cache_admin/metrics_route.ts";
+import { prometheusRoute } from "../../../shared/cache_admin/prometheus_route.ts";
 import { matchRoute, type Route } from "../../../shared/cache_admin/router.ts";
+import { scheduleRoute } from "../../../shared/cache_admin/schedule_route.ts";
 import { createDatabaseClient } from "../../../shared/db/client.ts";
 import { readFunctionEnv } from "../../../shared/env.ts";
 import {
@@ -17,12 +24,19 @@ import { errorResponse } from "../../../shared/http/error_response.ts";
 
 const env = readFunctionEnv();
 const settings = readFunctionSettings();
+const adminSettings = readCacheAdminSettings();
 const sql = createDatabaseClient(env.SUPABASE_DB_URL, { maxConnections: 3 });
 const verifyToken = projectTokenVerifier(settings, env.SUPABASE_URL);
 const cors = corsPolicy(settings, ["GET", "POST", "OPTIONS"]);
 
 const routes: Route[] = [
   invalidateRoute(sql, verifyToken),
+  metricsRoute(sql, verifyToken),
+  prometheusRoute(sql, verifyToken),
+  healthRoute(sql, verifyToken, adminSettings),
+  maintenanceRoute(sql, verifyToken, adminSettings),
+  historyRoute(sql, verifyToken),
+  scheduleRoute(sql, verifyToken, adminSettings),
 ];
 
 Deno.serve(async (request) => {

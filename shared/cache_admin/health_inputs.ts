@@ -1,0 +1,144 @@
+import type { Sql } from "postgres";
+import {
+  type CleanupJob,
+  type DatasetFailures,
+  HEALTH_THRESHOLDS,
+  type TableStats,
+} from "./health_rules.ts";
+
+/** An active organization whose nightly rebuild is overdue. */
+export interface OverdueOrganization {
+  readonly organizationId: string;
+  readonly name: string;
+  /** null: never rebuilt (then it counts from the organization's creation). */
+  readonly lastRebuiltAt: Date | null;
+}
+
+/** Name of the pg_cron job of the scheduled cleanup. */
+export const CLEANUP_JOB_NAME = "nightshift-cache-cleanup";
+
+/** Tables whose bloat is checked: the cache tables rewritten or deleted from all day. */
+export const CHECKED_TABLES = ["entries", "leases", "counters", "tag_versions"] as const;
+
+/**
+ * Active organizations (of the scope) not rebuilt for more than 25 h: last
+ * rebuilt before `now - 25 h`, or never rebuilt and created before then. At most
+ * `limit` listed; `count` is all of them.
+ */
+export async function readOverdueOrganizations(
+  sql: Sql,
+  organizationId: string | null,
+  now: Date,
+  limit = 50,
+): Promise<{ count: number; organizations: OverdueOrganization[] }> {
+  const rows = await sql<
+    { organization_id: string; name: string; last_rebuilt_at: Date | null; total: number }[]
+  >`
+    select o.id as organization_id, o.name, s.last_rebuilt_at, count(*) over ()::int as total
+    from public.organizations as o
+    left join analytics.organization_state as s on s.organization_id = o.id
+    where o.status = 'active'
+      and (${organizationId}::uuid is null or o.id = ${organizationId}::uuid)
+      and coalesce(s.last_rebuilt_at, o.created_at)
+        < ${now}::timestamptz - make_interval(hours => ${HEALTH_THRESHOLDS.nightlyOverdueHours})
+    order by coalesce(s.last_rebuilt_at, o.created_at), o.id
+    limit ${limit}`;
+  return {
+    count: rows[0]?.total ?? 0,
+    organizations: rows.map((row) => ({
+      organizationId: row.organization_id,
+      name: row.name,
+      lastRebuiltAt: row.last_rebuilt_at,
+    })),
+  };
+}
+
+/**
+ * Failed and successful computations per organization and dataset in the current
+ * and the previous hourly bucket, for datasets with at least one failure.
+ */
+export async function readRecentFailures(
+  sql: Sql,
+  organizationId: string | null,
+  now: Date,
+): Promise<DatasetFailures[]> {
+  const rows = await sql<
+    { organization_id: string; dataset: string; failures: number; misses: number }[]
+  >`
+    select organization_id, dataset, sum(compute_failures)::float8 as failures,
+      sum(misses)::float8 as misses
+    from cache.counters
+    where (${organizationId}::uuid is null or organization_id = ${organizationId}::uuid)
+      and bucket_start >= date_trunc('hour', ${now}::timestamptz) - interval '1 hour'
+    group by organization_id, dataset
+    having sum(compute_failures) > 0
+    order by failures desc, organization_id, dataset`;
+  return rows.map((row) => ({
+    organizationId: row.organization_id,
+    dataset: row.dataset,
+    failures: row.failures,
+    misses: row.misses,
+  }));
+}
+
+/**
+ * Row statistics of the checked cache tables from pg_stat_user_tables (the
+ * statistics collector's live and dead row estimates; a dead row is a deleted or
+ * updated version not yet vacuumed), with their total size.
+ */
+export async function readTableStats(sql: Sql): Promise<TableStats[]> {
+  const rows = await sql<
+    {
+      relname: string;
+      live: number;
+      dead: number;
+      bytes: number;
+      last_vacuum_at: Date | null;
+    }[]
+  >`
+    select relname, n_live_tup::float8 as live, n_dead_tup::float8 as dead,
+      pg_total_relation_size(relid)::float8 as bytes,
+      greatest(last_vacuum, last_autovacuum) as last_vacuum_at
+    from pg_stat_user_tables
+    where schemaname = 'cache' and relname = any (${[...CHECKED_TABLES]})
+    order by relname`;
+  return rows.map((row) => ({
+    table: `cache.${row.relname}`,
+    liveRows: row.live,
+    deadRows: row.dead,
+    bytes: row.bytes,
+    lastVacuumAt: row.last_vacuum_at,
+  }));
+}
+
+/**
+ * The registered cleanup job with the schedule `intervalMs` maps to, and its last
+ * run (cron.job_run_details); null when no such job exists.
+ */
+export async function readCleanupJob(sql: Sql, intervalMs: number): Promise<CleanupJob | null> {
+  const [expected] = await sql<{ schedule: string }[]>`
+    select cache_admin.cleanup_cron_schedule(${intervalMs} * interval '1 millisecond') as schedule`;
+  const [job] = await sql<
+    {
+      jobid: string;
+      schedule: string;
+      active: boolean;
+      status: string | null;
+      start_time: Date | null;
+    }[]
+  >`
+    select j.jobid, j.schedule, j.active, r.status, r.start_time
+    from cron.job as j
+    left join lateral (
+      select d.status, d.start_time from cron.job_run_details as d
+      where d.jobid = j.jobid order by d.start_time desc nulls last limit 1
+    ) as r on true
+    where j.jobname = ${CLEANUP_JOB_NAME}`;
+  if (job === undefined) return null;
+  return {
+    schedule: job.schedule,
+    active: job.active,
+    expectedSchedule: expected!.schedule,
+    lastRun: job.status === null ? null : { status: job.status, startedAt: job.start_time },
+  };
+}

@@ -1,0 +1,103 @@
+import type { Sql } from "postgres";
+import { z } from "zod";
+import type { AccessTokenVerifier } from "../auth/access_token.ts";
+import type { LatencyCounts } from "../cache/latency_histogram.ts";
+import { latencyQuantile } from "../cache/latency_histogram.ts";
+import { authenticateAdmin } from "./admin_caller.ts";
+import { organizationIdParam, parseAdminQuery, wholeNumberParam } from "./admin_query.ts";
+import { resolveAdminScope } from "./admin_scope.ts";
+import { type DatasetSnapshot, hitRate, readMetricsSnapshot, totalOf } from "./metrics_snapshot.ts";
+import type { Route } from "./router.ts";
+
+const querySchema = z.object({
+  organization_id: organizationIdParam,
+  hours: wholeNumberParam(1, 2160, 24),
+  top: wholeNumberParam(1, 100, 10),
+}).strict();
+
+/** p50 / p95 of one kind of read: upper bounds of histogram buckets, in ms. */
+export interface LatencySummary {
+  readonly reads: number;
+  /** `"+Inf"`: slower than the last bucket bound (10 s). */
+  readonly p50_ms: number | "+Inf" | null;
+  readonly p95_ms: number | "+Inf" | null;
+}
+
+function latencySummary(counts: LatencyCounts): LatencySummary {
+  const quantile = (q: number) => {
+    const value = latencyQuantile(counts, q);
+    return value === Infinity ? "+Inf" : value;
+  };
+  return {
+    reads: counts.reduce((sum, count) => sum + count, 0),
+    p50_ms: quantile(0.5),
+    p95_ms: quantile(0.95),
+  };
+}
+
+/** The figures of one dataset, or of all of them, as the metrics route reports them. */
+function figures(snapshot: Omit<DatasetSnapshot, "dataset">) {
+  return {
+    entries: snapshot.entries,
+    bytes: snapshot.bytes,
+    expired_entries: snapshot.expiredEntries,
+    avg_hits_per_entry: snapshot.entries === 0 ? null : snapshot.entryHits / snapshot.entries,
+    max_hits_per_entry: snapshot.maxEntryHits,
+    hits: snapshot.hits,
+    stale_hits: snapshot.staleHits,
+    misses: snapshot.misses,
+    hit_rate: hitRate(snapshot),
+    compute_failures: snapshot.computeFailures,
+    latency: {
+      hit: latencySummary(snapshot.latency.hit),
+      stale: latencySummary(snapshot.latency.stale),
+      miss: latencySummary(snapshot.latency.miss),
+    },
+  };
+}
+
+/**
+ * `GET /cache-admin/metrics[?organization_id=][&hours=24][&top=10]`: entries, bytes
+ * and expired entries now; hits, stale hits, misses, hit rate, compute failures
+ * and p50 / p95 latency over the last `hours` hourly buckets; overall and per
+ * dataset; the most hit entries with their tags and the entries per tag.
+ */
+export function metricsRoute(sql: Sql, verifyToken: AccessTokenVerifier): Route {
+  return {
+    method: "GET",
+    path: "/metrics",
+    handle: async (request, url) => {
+      const identity = await authenticateAdmin(request, verifyToken);
+      const query = parseAdminQuery(url, querySchema);
+      const scope = await resolveAdminScope(sql, identity, query.organization_id);
+      const snapshot = await readMetricsSnapshot(sql, {
+        organizationId: scope.organizationId,
+        now: new Date(),
+        windowHours: query.hours,
+        topEntries: query.top,
+      });
+      return Response.json({
+        organization_id: snapshot.organizationId,
+        generated_at: snapshot.now.toISOString(),
+        window: { hours: snapshot.windowHours, since: snapshot.since.toISOString() },
+        overall: figures(totalOf(snapshot.datasets)),
+        datasets: snapshot.datasets.map((dataset) => ({
+          dataset: dataset.dataset,
+          ...figures(dataset),
+        })),
+        top_entries: snapshot.topEntries.map((entry) => ({
+          key: entry.key,
+          organization_id: entry.organizationId,
+          dataset: entry.dataset,
+          hits: entry.hits,
+          bytes: entry.bytes,
+          last_hit_at: entry.lastHitAt?.toISOString() ?? null,
+          created_at: entry.createdAt.toISOString(),
+          expires_at: entry.expiresAt.toISOString(),
+          tags: entry.tags,
+        })),
+        entries_by_tag: snapshot.entriesByTag,
+      }, { headers: { "Cache-Control": "no-store" } });
+    },
+  };
+}

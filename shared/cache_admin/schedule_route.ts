@@ -1,0 +1,55 @@
+import type { Sql } from "postgres";
+import type { AccessTokenVerifier } from "../auth/access_token.ts";
+import { formatDuration } from "../cache/durations.ts";
+import { authenticateAdmin } from "./admin_caller.ts";
+import { requireServiceRole } from "./admin_scope.ts";
+import type { CacheAdminSettings } from "./cache_admin_settings.ts";
+import { CLEANUP_JOB_NAME } from "./health_inputs.ts";
+import { logMaintenance } from "./maintenance_log.ts";
+import type { Route } from "./router.ts";
+
+/**
+ * `POST /cache-admin/maintenance/schedule` (service role, no body): registers the
+ * pg_cron job of the scheduled cleanup to run every `CACHE_CLEANUP_INTERVAL`,
+ * replacing the job of the same name (one job, whatever the calls), and logs it.
+ */
+export function scheduleRoute(
+  sql: Sql,
+  verifyToken: AccessTokenVerifier,
+  settings: Pick<CacheAdminSettings, "CACHE_CLEANUP_INTERVAL">,
+): Route {
+  return {
+    method: "POST",
+    path: "/maintenance/schedule",
+    handle: async (request) => {
+      const identity = await authenticateAdmin(request, verifyToken);
+      requireServiceRole(identity, "the cleanup schedule");
+      const startedAt = new Date();
+      const started = performance.now();
+      const interval = formatDuration(settings.CACHE_CLEANUP_INTERVAL);
+      const job = await sql.begin(async (tx) => {
+        const [scheduled] = await tx<{ jobid: string }[]>`
+          select cache_admin.schedule_cleanup(
+            ${settings.CACHE_CLEANUP_INTERVAL} * interval '1 millisecond') as jobid`;
+        const [job] = await tx<{ schedule: string; command: string }[]>`
+          select schedule, command from cron.job where jobid = ${scheduled!.jobid}`;
+        await logMaintenance(tx, {
+          scope: { organizationId: null, actorUserId: null, actorRole: "service_role" },
+          action: "schedule_cleanup",
+          criteria: { interval },
+          deletedEntries: 0,
+          details: { schedule: job!.schedule },
+          durationMs: performance.now() - started,
+          startedAt,
+        });
+        return job!;
+      });
+      return Response.json({
+        job: CLEANUP_JOB_NAME,
+        interval,
+        schedule: job.schedule,
+        command: job.command,
+      });
+    },
+  };
+}
