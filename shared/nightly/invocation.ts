@@ -1,0 +1,198 @@
+/**
+ * One invocation of the nightly refresh: what pg_cron's tick (or the hourly
+ * overdue check) sets in motion, bounded by a time budget well below the edge
+ * runtime's wall-clock limit. Any number of invocations may run at once: the
+ * queue hands each job to one of them.
+ *
+ * @module
+ */
+import type { Sql } from "postgres";
+import { type Clock, systemClock } from "../cache/clock.ts";
+import { measureDatabaseLoad } from "./database_load.ts";
+import { deliverPendingNotices, type DeliveryReport } from "./notices/delivery.ts";
+import { resolveWebhookUrl } from "./notices/webhook_url.ts";
+import {
+  claimJobs,
+  deferTimedOutRuns,
+  type EnqueuedRun,
+  enqueueDueOrganizations,
+  processJob,
+  recordOverdueAlert,
+  requestFollowUpInvocation,
+} from "./queue.ts";
+import type { NightlySettings } from "./settings.ts";
+
+/** What an invocation is asked to do (`{"task": ...}` in pg_cron's request body). */
+export type NightlyTask = "tick" | "overdue-check";
+
+/** Why a tick stopped claiming work. */
+export type StopReason = "queue_empty" | "time_budget" | "batch_size" | "high_load";
+
+/** What a tick did: the function's response body. */
+export interface TickReport {
+  readonly task: "tick";
+  readonly worker: string;
+  /** Jobs of runs past their deadline moved to continuation runs (reported deferred). */
+  readonly deferred_past_deadline: number;
+  readonly enqueued: EnqueuedRun | null;
+  /** SKIP_IF_HIGH_LOAD's measurement (see `measureDatabaseLoad`) and threshold. */
+  readonly load: {
+    readonly busy_connections: number;
+    readonly usable_connections: number;
+    readonly ratio: number;
+    readonly threshold: number;
+  };
+  readonly processed: {
+    readonly refreshed: number;
+    readonly skipped: number;
+    /** Failed attempts that will be retried after a backoff. */
+    readonly retrying: number;
+    readonly failed: number;
+    /** Jobs whose claim passed to another worker before this one could finish. */
+    readonly lost: number;
+  };
+  readonly stopped_because: StopReason;
+  readonly chained: boolean;
+  readonly notices: DeliveryReport;
+  readonly duration_ms: number;
+}
+
+/** What an overdue check did. */
+export interface OverdueCheckReport {
+  readonly task: "overdue-check";
+  readonly overdue: number;
+  readonly notices: DeliveryReport;
+  readonly duration_ms: number;
+}
+
+/** What an invocation runs with. */
+export interface InvocationContext {
+  readonly sql: Sql;
+  readonly settings: NightlySettings;
+  /** The orchestrator clock passed to SQL as `p_now`. @default {systemClock} */
+  readonly clock?: Clock;
+  /** Name of this worker in claims. @default a random `nightly-<id>` */
+  readonly worker?: string;
+  /** Values that must never appear in a notice (cron secret, keys, database password). */
+  readonly secrets?: readonly (string | undefined)[];
+  /** @default {globalThis.fetch} */
+  readonly fetch?: typeof fetch;
+}
+
+/** Extra time notices get after the budget: two webhook timeouts. */
+function deliveryDeadline(settings: NightlySettings, deadline: number): number {
+  return Math.max(deadline, performance.now() + 2 * settings.webhookTimeoutMs);
+}
+
+async function deliver(context: InvocationContext, deadline: number): Promise<DeliveryReport> {
+  const clock = context.clock ?? systemClock;
+  try {
+    return await deliverPendingNotices({
+      sql: context.sql,
+      clock,
+      webhookUrl: await resolveWebhookUrl(context.sql, context.settings.webhookUrl),
+      settings: context.settings,
+      deadline: deliveryDeadline(context.settings, deadline),
+      secrets: [context.settings.cronSecret, ...(context.secrets ?? [])],
+      ...(context.fetch ? { fetch: context.fetch } : {}),
+    });
+  } catch (error) {
+    // Notices never fail a refresh: they stay in the outbox for the next invocation.
+    console.error("nightly: notice delivery failed:", error);
+    return { delivered: 0, failed: 0, note: "delivery failed: notices stay in the outbox" };
+  }
+}
+
+/**
+ * A tick: time out overdue runs, enqueue the organizations now due, then —
+ * unless the database is busier than the threshold — claim and process jobs
+ * on `concurrency` connections until the queue is empty, the time budget is
+ * spent or `batchSize` jobs were claimed; finally deliver pending notices.
+ * Work left at the end of the budget is chained to a follow-up invocation
+ * through pg_net (when enabled) and otherwise waits for the next tick.
+ */
+export async function runTick(context: InvocationContext): Promise<TickReport> {
+  const { sql, settings } = context;
+  const clock = context.clock ?? systemClock;
+  const worker = context.worker ?? `nightly-${crypto.randomUUID().slice(0, 8)}`;
+  const started = performance.now();
+  const deadline = started + settings.timeBudgetMs;
+  const now = () => new Date(clock.now());
+
+  const deferred = await deferTimedOutRuns(sql, now(), settings);
+  const enqueued = await enqueueDueOrganizations(sql, now(), settings);
+  const load = await measureDatabaseLoad(sql);
+
+  const processed = { refreshed: 0, skipped: 0, retrying: 0, failed: 0, lost: 0 };
+  let stoppedBecause: StopReason = "high_load";
+  if (load.ratio < settings.highLoadThreshold) {
+    let claimed = 0;
+    let queueEmpty = false;
+    const lane = async (): Promise<StopReason> => {
+      while (!queueEmpty) {
+        if (performance.now() >= deadline) return "time_budget";
+        if (claimed >= settings.batchSize) return "batch_size";
+        claimed++;
+        const [job] = await claimJobs(sql, worker, 1, now(), settings);
+        if (!job) {
+          claimed--;
+          queueEmpty = true;
+          break;
+        }
+        const result = await processJob(sql, job, now(), settings);
+        if (result.outcome === "queued") processed.retrying++;
+        else processed[result.outcome]++;
+      }
+      return "queue_empty";
+    };
+    const reasons = await Promise.all(Array.from({ length: settings.concurrency }, lane));
+    stoppedBecause = queueEmpty ? "queue_empty" : reasons.find((r) => r !== "queue_empty") ??
+      "queue_empty";
+  }
+
+  let chained = false;
+  if (
+    settings.chainInvocations &&
+    (stoppedBecause === "time_budget" || stoppedBecause === "batch_size")
+  ) {
+    try {
+      await requestFollowUpInvocation(sql);
+      chained = true;
+    } catch (error) {
+      console.error("nightly: could not chain a follow-up invocation:", (error as Error).message);
+    }
+  }
+
+  const notices = await deliver(context, deadline);
+  return {
+    task: "tick",
+    worker,
+    deferred_past_deadline: deferred,
+    enqueued,
+    load: {
+      busy_connections: load.busyConnections,
+      usable_connections: load.usableConnections,
+      ratio: Math.round(load.ratio * 1000) / 1000,
+      threshold: settings.highLoadThreshold,
+    },
+    processed,
+    stopped_because: stoppedBecause,
+    chained,
+    notices,
+    duration_ms: Math.round(performance.now() - started),
+  };
+}
+
+/** The hourly check: an overdue alert when any active organization is overdue, then delivery. */
+export async function runOverdueCheck(context: InvocationContext): Promise<OverdueCheckReport> {
+  const started = performance.now();
+  const clock = context.clock ?? systemClock;
+  const overdue = await recordOverdueAlert(context.sql, new Date(clock.now()), context.settings);
+  const notices = await deliver(context, started + context.settings.timeBudgetMs);
+  return {
+    task: "overdue-check",
+    overdue,
+    notices,
+    duration_ms: Math.round(performance.now() - started),
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * The nightly queue's SQL surface (`supabase/migrations/20261121050*_nightly_*.sql`),
+ * typed. Every call passes the orchestrator's clock as `p_now`.
+ *
+ * @module
+ */
+import type { Sql } from "postgres";
+import { intervalOf, type NightlySettings } from "./settings.ts";
+
+/** A job claimed by this worker. */
+export interface ClaimedJob {
+  readonly id: string;
+  readonly claim_token: string;
+  readonly organization_id: string;
+  readonly local_date: string;
+  readonly attempts: number;
+}
+
+/** How a job ended for this worker (see `nightly.process_organization_run`). */
+export interface JobOutcome {
+  /** queued: failed and waiting for a retry; lost: no longer this worker's claim. */
+  readonly outcome: "refreshed" | "skipped" | "queued" | "failed" | "lost";
+  readonly id: string;
+  readonly organization_id?: string;
+  readonly error?: string;
+}
+
+/** A run created by a tick. */
+export interface EnqueuedRun {
+  readonly run_id: string;
+  readonly job_count: number;
+}
+
+/** Enqueues every organization due at `now`, idempotently; null when none is due. */
+export async function enqueueDueOrganizations(
+  sql: Sql,
+  now: Date,
+  settings: Pick<NightlySettings, "localTime" | "runTimeoutMs">,
+): Promise<EnqueuedRun | null> {
+  const [run] = await sql<EnqueuedRun[]>`
+    select run_id, job_count from nightly.enqueue_due_organizations(
+      ${now}, ${settings.localTime}::time, ${intervalOf(settings.runTimeoutMs)}::interval)`;
+  return run ?? null;
+}
+
+/** Moves the unfinished jobs of runs past their deadline to continuation runs. */
+export async function deferTimedOutRuns(
+  sql: Sql,
+  now: Date,
+  settings: Pick<NightlySettings, "runTimeoutMs">,
+): Promise<number> {
+  const [row] = await sql<{ deferred: number }[]>`
+    select nightly.defer_timed_out_runs(${now}, ${intervalOf(settings.runTimeoutMs)}::interval)
+      as deferred`;
+  return row?.deferred ?? 0;
+}
+
+/** Claims up to `limit` visible jobs for `worker`. */
+export async function claimJobs(
+  sql: Sql,
+  worker: string,
+  limit: number,
+  now: Date,
+  settings: Pick<NightlySettings, "visibilityTimeoutMs">,
+): Promise<ClaimedJob[]> {
+  return await sql<ClaimedJob[]>`
+    select id::text, claim_token, organization_id, local_date::text, attempts
+    from nightly.claim_organization_runs(
+      ${worker}, ${limit}, ${now}, ${intervalOf(settings.visibilityTimeoutMs)}::interval)`;
+}
+
+type ProcessSettings = Pick<
+  NightlySettings,
+  "minAgeMs" | "maxRetries" | "retryBaseDelayMs" | "changeThresholdPercent" | "visibilityTimeoutMs"
+>;
+
+/**
+ * Processes a claimed job in a transaction of its own, bounded by the
+ * visibility timeout (`statement_timeout`). When that transaction fails as a
+ * whole, records the failed attempt in a new one; when even that fails, the
+ * claim simply expires and the job is retried by a later claim.
+ */
+export async function processJob(
+  sql: Sql,
+  job: ClaimedJob,
+  now: Date,
+  settings: ProcessSettings,
+): Promise<JobOutcome> {
+  const maxAttempts = settings.maxRetries + 1;
+  try {
+    return await sql.begin(async (tx) => {
+      // A backend whose client died (killed invocation) notices within a second and rolls back.
+      await tx`
+        select set_config('statement_timeout', ${String(settings.visibilityTimeoutMs)}, true),
+               set_config('client_connection_check_interval', '1000', true)
+         where current_setting('client_connection_check_interval', true) is not null`;
+      const [row] = await tx<{ result: JobOutcome }[]>`
+        select nightly.process_organization_run(
+          ${job.id}, ${job.claim_token}, ${now},
+          ${intervalOf(settings.minAgeMs)}::interval, ${maxAttempts},
+          ${intervalOf(settings.retryBaseDelayMs)}::interval, ${settings.changeThresholdPercent}
+        ) as result`;
+      return row!.result;
+    });
+  } catch (error) {
+    const message = `Processing failed: ${(error as Error).message}`;
+    try {
+      const [row] = await sql<{ result: JobOutcome }[]>`
+        select nightly.record_organization_run_error(
+          ${job.id}, ${job.claim_token}, ${now}, ${message}, ${maxAttempts},
+          ${intervalOf(settings.retryBaseDelayMs)}::interval) as result`;
+      return row!.result;
+    } catch (recordError) {
+      console.error(
+        `nightly: could not record the failure of job ${job.id}; its claim will expire:`,
+        recordError,
+      );
+      return { outcome: "lost", id: job.id, error: message };
+    }
+  }
+}
+
+/** Writes the hourly overdue notice when any organization is overdue; returns how many are. */
+export async function recordOverdueAlert(
+  sql: Sql,
+  now: Date,
+  settings: Pick<NightlySettings, "overdueAfterMs">,
+): Promise<number> {
+  const [row] = await sql<{ overdue: number }[]>`
+    select nightly.record_overdue_alert(${now}, ${intervalOf(settings.overdueAfterMs)}::interval)
+      as overdue`;
+  return row?.overdue ?? 0;
+}
+
+/** Asks pg_net for another invocation (see `nightly.request_invocation`). */
+export async function requestFollowUpInvocation(sql: Sql): Promise<void> {
+  await sql`select nightly.request_invocation('tick')`;
+}

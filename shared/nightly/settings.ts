@@ -1,0 +1,129 @@
+/**
+ * Settings of the nightly refresh, read from the function's environment
+ * (`.env.example` documents each; durations read like `30s`, `10m`, `12h`).
+ *
+ * @module
+ */
+import { z } from "zod";
+import { durationSchema } from "../cache/durations.ts";
+import { readSettings } from "../function_settings.ts";
+
+/** An empty variable (`NAME=` in an env file) counts as unset, so its default applies. */
+function unsetWhenEmpty<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === "" ? undefined : value), schema);
+}
+
+function numberSetting(min: number, max: number, fallback: number, integer = false) {
+  let schema = z.coerce.number({ message: "must be a number" })
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+  if (integer) schema = schema.int("must be a whole number");
+  return unsetWhenEmpty(schema.default(fallback));
+}
+
+function durationSetting(fallback: string, min = 1) {
+  return unsetWhenEmpty(z.string().default(fallback).pipe(durationSchema(min)));
+}
+
+const schema = z.object({
+  NIGHTLY_CRON_SECRET: z.string({ message: "is required: the secret pg_cron sends" })
+    .min(32, "must be at least 32 characters"),
+  NIGHTLY_WEBHOOK_URL: unsetWhenEmpty(
+    z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).optional(),
+  ),
+  NIGHTLY_LOCAL_TIME: unsetWhenEmpty(
+    z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day HH:MM").default("02:00"),
+  ),
+  NIGHTLY_MIN_AGE: durationSetting("12h", 0),
+  NIGHTLY_SKIP_IF_HIGH_LOAD: numberSetting(0, 1, 0.8),
+  NIGHTLY_BATCH_SIZE: numberSetting(1, 100_000, 1000, true),
+  NIGHTLY_CONCURRENCY: numberSetting(1, 16, 2, true),
+  NIGHTLY_MAX_RETRIES: numberSetting(0, 10, 3, true),
+  NIGHTLY_RETRY_BASE_DELAY: durationSetting("1m"),
+  NIGHTLY_TIMEOUT: durationSetting("30m"),
+  NIGHTLY_TIME_BUDGET: durationSetting("50s", 1_000),
+  NIGHTLY_VISIBILITY_TIMEOUT: durationSetting("5m", 1_000),
+  NIGHTLY_CHANGE_THRESHOLD_PERCENT: numberSetting(0, 1_000, 5),
+  NIGHTLY_OVERDUE_AFTER: durationSetting("25h"),
+  NIGHTLY_WEBHOOK_TIMEOUT: durationSetting("5s", 100),
+  NIGHTLY_WEBHOOK_RETRY_BASE_DELAY: durationSetting("30s"),
+  NIGHTLY_WEBHOOK_RETRY_MAX_DELAY: durationSetting("1h"),
+  NIGHTLY_CHAIN_INVOCATIONS: unsetWhenEmpty(
+    z.enum(["true", "false"], { message: 'must be "true" or "false"' }).default("true"),
+  ),
+});
+
+/** The nightly refresh's rules and limits, durations in milliseconds. */
+export interface NightlySettings {
+  /** The secret pg_cron sends as `Authorization: Bearer <secret>` (also in Vault). */
+  readonly cronSecret: string;
+  /** Where notices go; when unset, the Vault entry `nightshift_nightly_webhook_url`. */
+  readonly webhookUrl: string | undefined;
+  /** Local time of day an organization's night is due, `HH:MM`. @default "02:00" */
+  readonly localTime: string;
+  /** Skip an organization rebuilt less than this ago and unchanged since. @default 12 h */
+  readonly minAgeMs: number;
+  /** Defer work when busy connections / usable connections reach this. @default 0.8 */
+  readonly highLoadThreshold: number;
+  /** Most jobs one invocation claims. @default 1000 */
+  readonly batchSize: number;
+  /** Jobs one invocation processes at once (database connections). @default 2 */
+  readonly concurrency: number;
+  /** Retries after a failed attempt; an organization gets 1 + this many attempts. @default 3 */
+  readonly maxRetries: number;
+  /** First retry delay; doubles with each attempt, +-25% jitter. @default 1 min */
+  readonly retryBaseDelayMs: number;
+  /** A run's deadline after its tick; unfinished jobs are then reported deferred. @default 30 min */
+  readonly runTimeoutMs: number;
+  /** How long one invocation claims new work. @default 50 s */
+  readonly timeBudgetMs: number;
+  /** A claim hides a job this long; also each job's statement timeout. @default 5 min */
+  readonly visibilityTimeoutMs: number;
+  /** A key figure moving by at least this percentage is a significant change. @default 5 */
+  readonly changeThresholdPercent: number;
+  /** An organization without a successful refresh for longer is overdue. @default 25 h */
+  readonly overdueAfterMs: number;
+  /** Timeout of one webhook POST. @default 5 s */
+  readonly webhookTimeoutMs: number;
+  /** First delay after a failed delivery; doubles with each attempt. @default 30 s */
+  readonly webhookRetryBaseDelayMs: number;
+  /** Longest delay between delivery attempts. @default 1 h */
+  readonly webhookRetryMaxDelayMs: number;
+  /** Ask pg_net for a follow-up invocation when work is left at the end of the budget. */
+  readonly chainInvocations: boolean;
+}
+
+/**
+ * Reads and validates the nightly settings from the environment; throws
+ * `FunctionSettingsError` naming every bad variable.
+ */
+export function readNightlySettings(
+  source: (name: string) => string | undefined = (name) => Deno.env.get(name),
+): NightlySettings {
+  const env = readSettings(schema, source);
+  return {
+    cronSecret: env.NIGHTLY_CRON_SECRET,
+    webhookUrl: env.NIGHTLY_WEBHOOK_URL,
+    localTime: env.NIGHTLY_LOCAL_TIME,
+    minAgeMs: env.NIGHTLY_MIN_AGE,
+    highLoadThreshold: env.NIGHTLY_SKIP_IF_HIGH_LOAD,
+    batchSize: env.NIGHTLY_BATCH_SIZE,
+    concurrency: env.NIGHTLY_CONCURRENCY,
+    maxRetries: env.NIGHTLY_MAX_RETRIES,
+    retryBaseDelayMs: env.NIGHTLY_RETRY_BASE_DELAY,
+    runTimeoutMs: env.NIGHTLY_TIMEOUT,
+    timeBudgetMs: env.NIGHTLY_TIME_BUDGET,
+    visibilityTimeoutMs: env.NIGHTLY_VISIBILITY_TIMEOUT,
+    changeThresholdPercent: env.NIGHTLY_CHANGE_THRESHOLD_PERCENT,
+    overdueAfterMs: env.NIGHTLY_OVERDUE_AFTER,
+    webhookTimeoutMs: env.NIGHTLY_WEBHOOK_TIMEOUT,
+    webhookRetryBaseDelayMs: env.NIGHTLY_WEBHOOK_RETRY_BASE_DELAY,
+    webhookRetryMaxDelayMs: env.NIGHTLY_WEBHOOK_RETRY_MAX_DELAY,
+    chainInvocations: env.NIGHTLY_CHAIN_INVOCATIONS === "true",
+  };
+}
+
+/** A duration in milliseconds as a PostgreSQL interval literal (`'1500 milliseconds'`). */
+export function intervalOf(ms: number): string {
+  return `${ms} milliseconds`;
+}
