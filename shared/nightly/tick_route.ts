@@ -1,0 +1,30 @@
+import { z } from "zod";
+import type { Route } from "../cache_admin/router.ts";
+import { readJsonBody } from "../http/json_body.ts";
+import { verifyCronSecret } from "./cron_secret.ts";
+import { type InvocationContext, runOverdueCheck, runTick } from "./invocation.ts";
+
+const bodySchema = z.object({
+  task: z.enum(["tick", "overdue-check"], { message: 'must be "tick" or "overdue-check"' })
+    .default("tick"),
+}).strict();
+
+/**
+ * `POST /nightly-refresh` `{"task": "tick" | "overdue-check"}` (default tick),
+ * from pg_cron through pg_net with `Authorization: Bearer <cron secret>`.
+ * The secret is checked before anything else: without it, 401 and nothing
+ * is read or written. Answers the invocation's report.
+ */
+export function tickRoute(context: InvocationContext): Route {
+  return {
+    method: "POST",
+    path: "/",
+    handle: async (request) => {
+      await verifyCronSecret(request, context.settings.cronSecret);
+      const hasBody = request.body !== null && request.headers.get("content-length") !== "0";
+      const body = hasBody ? await readJsonBody(request, bodySchema) : bodySchema.parse({});
+      const report = body.task === "tick" ? await runTick(context) : await runOverdueCheck(context);
+      return Response.json(report, { headers: { "Cache-Control": "no-store" } });
+    },
+  };
+}
