@@ -6,6 +6,7 @@ import { startGateway } from "./gateway.ts";
 import { LOCAL_ANON_KEY, LOCAL_JWKS, LOCAL_JWT_SECRET, LOCAL_SERVICE_ROLE_KEY } from "./keys.ts";
 import { applyMigrations, changedMigrations, type MigrationFile } from "./migrations.ts";
 import { NetWorker } from "./net_worker.ts";
+import { configureNightlySchedule } from "./nightly_schedule.ts";
 import { repoRoot, supabaseDir } from "./paths.ts";
 import { applyPlatformBootstrap } from "./postgres/bootstrap.ts";
 import { PostgresCluster } from "./postgres/cluster.ts";
@@ -24,6 +25,11 @@ export interface StackOptions {
   readonly seed: boolean;
   /** Extra environment for the functions (overrides the env files). */
   readonly functionEnv?: Readonly<Record<string, string>>;
+  /**
+   * Whether pg_cron's nightly-refresh jobs fire on their own clock. Off, only
+   * what a caller switches on runs (tests, benchmarks). @default the value of `seed`
+   */
+  readonly nightlySchedule?: boolean;
 }
 
 /** Project secrets for the functions: `.env.example` defaults, then `supabase/functions/.env`. */
@@ -108,6 +114,11 @@ export class LocalStack {
         SUPABASE_JWKS: JSON.stringify(LOCAL_JWKS),
         ...options.functionEnv,
       };
+      await configureNightlySchedule(sql, {
+        projectUrl: apiUrl,
+        cronSecret: (env as Record<string, string | undefined>).NIGHTLY_CRON_SECRET,
+        active: options.nightlySchedule ?? options.seed,
+      });
       const config = readProjectConfig();
       const functions = new Map(
         config.functions.map((
