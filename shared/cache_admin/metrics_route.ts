@@ -6,6 +6,7 @@ import { latencyQuantile } from "../cache/latency_histogram.ts";
 import { authenticateAdmin } from "./admin_caller.ts";
 import { organizationIdParam, parseAdminQuery, wholeNumberParam } from "./admin_query.ts";
 import { resolveAdminScope } from "./admin_scope.ts";
+import { readLastNightlyRun } from "./last_refresh_run.ts";
 import { type DatasetSnapshot, hitRate, readMetricsSnapshot, totalOf } from "./metrics_snapshot.ts";
 import type { Route } from "./router.ts";
 
@@ -60,7 +61,8 @@ function figures(snapshot: Omit<DatasetSnapshot, "dataset">) {
  * `GET /cache-admin/metrics[?organization_id=][&hours=24][&top=10]`: entries, bytes
  * and expired entries now; hits, stale hits, misses, hit rate, compute failures
  * and p50 / p95 latency over the last `hours` hourly buckets; overall and per
- * dataset; the most hit entries with their tags and the entries per tag.
+ * dataset; the most hit entries with their tags, the entries per tag, and the
+ * last nightly run (`null` before the first one).
  */
 export function metricsRoute(sql: Sql, verifyToken: AccessTokenVerifier): Route {
   return {
@@ -70,12 +72,15 @@ export function metricsRoute(sql: Sql, verifyToken: AccessTokenVerifier): Route 
       const identity = await authenticateAdmin(request, verifyToken);
       const query = parseAdminQuery(url, querySchema);
       const scope = await resolveAdminScope(sql, identity, query.organization_id);
-      const snapshot = await readMetricsSnapshot(sql, {
-        organizationId: scope.organizationId,
-        now: new Date(),
-        windowHours: query.hours,
-        topEntries: query.top,
-      });
+      const [snapshot, lastNightlyRun] = await Promise.all([
+        readMetricsSnapshot(sql, {
+          organizationId: scope.organizationId,
+          now: new Date(),
+          windowHours: query.hours,
+          topEntries: query.top,
+        }),
+        readLastNightlyRun(sql, scope.organizationId),
+      ]);
       return Response.json({
         organization_id: snapshot.organizationId,
         generated_at: snapshot.now.toISOString(),
@@ -97,6 +102,7 @@ export function metricsRoute(sql: Sql, verifyToken: AccessTokenVerifier): Route 
           tags: entry.tags,
         })),
         entries_by_tag: snapshot.entriesByTag,
+        last_nightly_run: lastNightlyRun,
       }, { headers: { "Cache-Control": "no-store" } });
     },
   };

@@ -333,3 +333,51 @@ Deno.test("metrics refuse malformed, unknown and repeated query parameters with 
     });
   }
 });
+
+/** Whether the nightly orchestrator's migrations are in this tree (they report the last run). */
+const nightlyInstalled = [
+  ...Deno.readDirSync(new URL("../../supabase/migrations/", import.meta.url)),
+]
+  .some((file) => file.name.endsWith("_nightly_schema.sql"));
+
+Deno.test({
+  name:
+    "metrics report the last nightly run: totals for the service role, the organization's job for its admins",
+  ignore: !nightlyInstalled,
+  fn: () =>
+    withTwoTenants(async (tenants) => {
+      const sql = connectAsSuperuser(1);
+      let runId: string | undefined;
+      try {
+        const [run] = await sql<{ id: string }[]>`
+          insert into nightly.runs (status, ticked_at, deadline_at, finished_at, job_count,
+            pending_count, refreshed_count, failed_count)
+          values ('partial', now(), now() + interval '30 minutes', now(), 2, 0, 1, 1)
+          returning id`;
+        runId = run!.id;
+        await sql`
+          insert into nightly.organization_runs (run_id, organization_id, local_date, time_zone,
+            status, enqueued_at, visible_at, finished_at, last_error, attempts)
+          values (${run!.id}, ${tenants.orgA}, current_date, 'Europe/Copenhagen', 'failed', now(),
+            now(), now(), 'division by zero', 4)`;
+        const all = await adminGet(serviceRoleKey, "metrics?hours=1&top=1");
+        assert.equal(all.body.last_nightly_run.id, run!.id);
+        assert.equal(all.body.last_nightly_run.failed_count, 1);
+        const owner = await adminGet(
+          await tokenFor(tenants.ownerA),
+          `metrics?organization_id=${tenants.orgA}`,
+        );
+        const last = owner.body.last_nightly_run;
+        assert.equal(last.id, run!.id);
+        assert.equal(last.status, "partial");
+        assert.equal(last.failed_count, undefined, "no totals of other organizations");
+        assert.equal(last.organization.status, "failed");
+        assert.equal(last.organization.last_error, "division by zero");
+        const none = await adminGet(serviceRoleKey, `metrics?organization_id=${tenants.orgB}`);
+        assert.equal(none.body.last_nightly_run, null);
+      } finally {
+        if (runId) await sql`delete from nightly.runs where id = ${runId}`;
+        await sql.end();
+      }
+    }),
+});
