@@ -62,11 +62,16 @@ returns table (
   status text,
   tags_expired boolean
 )
-language sql
+-- PL/pgSQL, not SQL: a SQL function with SET cannot be inlined and would be
+-- planned again on every call; PL/pgSQL keeps its plan for the session.
+language plpgsql
 stable
 rows 1
 set search_path = ''
 as $$
+#variable_conflict use_column
+begin
+  return query
   select
     e.key,
     e.organization_id,
@@ -81,11 +86,17 @@ as $$
     v.expired
   from cache.entries as e
   cross join lateral (
+    -- One primary-key lookup per tag of the entry (a handful), never a scan
+    -- of cache.tag_versions, whose rows are kept forever.
     select
-      count(*) > 0 as expired,
-      coalesce(bool_or(t.purged_version > (w.version)::bigint), false) as purged
+      coalesce(bool_or(current_tag.version > (w.version)::bigint), false) as expired,
+      coalesce(bool_or(current_tag.purged_version > (w.version)::bigint), false) as purged
     from jsonb_each(e.tag_versions) as w (tag, version)
-    join cache.tag_versions as t on t.tag = w.tag and t.version > (w.version)::bigint
+    cross join lateral (
+      select t.version, t.purged_version
+      from cache.tag_versions as t
+      where t.tag = w.tag
+    ) as current_tag
   ) as v
   cross join lateral (
     select case
@@ -96,7 +107,8 @@ as $$
     end as status
   ) as s
   where e.key = p_key
-    and e.organization_id = p_organization_id
+    and e.organization_id = p_organization_id;
+end
 $$;
 comment on function cache.read(text, uuid, timestamptz) is
   'Reads one entry of one organization (no row: a miss). status: fresh (servable), stale '
