@@ -70,3 +70,22 @@ Deno.test("bearerToken reads the Authorization header or refuses", () => {
   assert.throws(() => bearerToken(request()), isUnauthorized(/Missing bearer token/));
   assert.throws(() => bearerToken(request("Basic x")), isUnauthorized(/Missing bearer token/));
 });
+
+Deno.test("access token verifier remembers a verified token until it expires", async () => {
+  let now = Date.now();
+  const verify = createAccessTokenVerifier({
+    legacySecret: LOCAL_JWT_SECRET,
+    now: () => now,
+    rememberTokens: 2,
+  });
+  const userId = crypto.randomUUID();
+  const token = await mintUserToken({ userId, expiresInSeconds: 60 });
+  assert.equal((await verify(token)).userId, userId);
+  // Past its exp the remembered verdict is dropped and jose refuses the token.
+  now += 61_000;
+  await assert.rejects(verify(token), isUnauthorized(/exp/));
+  // A failed verification is never remembered.
+  now = Date.now();
+  await assert.rejects(verify("garbage"), isUnauthorized(/not a JWT/));
+  await assert.rejects(verify("garbage"), isUnauthorized(/not a JWT/));
+});
