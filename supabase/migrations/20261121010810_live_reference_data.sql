@@ -33,6 +33,9 @@ returns table (
 )
 language plpgsql
 stable
+-- Optional filters (`x is null or ...`) make PL/pgSQL's generic plan, chosen
+-- after five calls on one connection, far slower than a custom one.
+set plan_cache_mode = force_custom_plan
 set search_path = ''
 as $$
 declare
@@ -104,6 +107,9 @@ returns table (
 )
 language plpgsql
 stable
+-- Optional filters (`x is null or ...`) make PL/pgSQL's generic plan, chosen
+-- after five calls on one connection, far slower than a custom one.
+set plan_cache_mode = force_custom_plan
 set search_path = ''
 as $$
 declare
