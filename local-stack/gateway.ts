@@ -81,11 +81,9 @@ export function startGateway(options: GatewayOptions): Deno.HttpServer<Deno.NetA
         headers,
         body: request.body,
         redirect: "manual",
-        signal: request.signal,
       });
       return new Response(upstream.body, upstream);
     } catch (error) {
-      if (request.signal.aborted) return new Response(null, { status: 499 });
       console.error(`[gateway] ${name} is unreachable:`, error);
       return gatewayError(503, "function_unavailable", `Function ${name} is not running`);
     }
