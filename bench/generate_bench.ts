@@ -10,7 +10,7 @@ import { generatedOrganizationIds } from "../tools/generator/ids.ts";
 import { parseGeneratorArgs } from "../tools/generator/options.ts";
 import { rebuildOrganizations } from "../tools/generator/rebuild_all.ts";
 import type { BenchmarkReport } from "./support/report.ts";
-import { withThrowawayStack } from "./support/throwaway_stack.ts";
+import { withBenchStack } from "./support/bench_stack.ts";
 
 const DEFAULT_ARGS = [
   "--orgs",
@@ -28,7 +28,7 @@ const DEFAULT_ARGS = [
 /** Runs the benchmark; later flags override the defaults. */
 export async function run(args: readonly string[]): Promise<BenchmarkReport> {
   const { options } = parseGeneratorArgs([...DEFAULT_ARGS, ...args]);
-  return await withThrowawayStack("generate", async (stack) => {
+  return await withBenchStack("generate", async (stack) => {
     const loaded = await generateProcurementData(stack.dbUrl, options);
     const rebuilt = await rebuildOrganizations(
       stack.dbUrl,

@@ -1,13 +1,13 @@
 import postgres, { type Sql } from "postgres";
 import { join } from "node:path";
-import { readEnvFile } from "./env_file.ts";
+import { functionEnvironment } from "./functions/function_env.ts";
 import { FunctionProcess } from "./functions/function_process.ts";
 import { startGateway } from "./gateway.ts";
-import { LOCAL_ANON_KEY, LOCAL_JWKS, LOCAL_JWT_SECRET, LOCAL_SERVICE_ROLE_KEY } from "./keys.ts";
+import { LOCAL_JWKS, LOCAL_JWT_SECRET } from "./keys.ts";
 import { applyMigrations, changedMigrations, type MigrationFile } from "./migrations.ts";
 import { NetWorker } from "./net_worker.ts";
 import { configureNightlySchedule } from "./nightly_schedule.ts";
-import { repoRoot, supabaseDir } from "./paths.ts";
+import { supabaseDir } from "./paths.ts";
 import { applyPlatformBootstrap } from "./postgres/bootstrap.ts";
 import { PostgresCluster } from "./postgres/cluster.ts";
 import { ensurePostgresInstalled } from "./postgres/install.ts";
@@ -30,14 +30,6 @@ export interface StackOptions {
    * what a caller switches on runs (tests, benchmarks). @default the value of `seed`
    */
   readonly nightlySchedule?: boolean;
-}
-
-/** Project secrets for the functions: `.env.example` defaults, then `supabase/functions/.env`. */
-function projectSecrets(): Record<string, string> {
-  return {
-    ...readEnvFile(join(repoRoot, ".env.example")),
-    ...readEnvFile(join(supabaseDir, "functions", ".env")),
-  };
 }
 
 /**
@@ -105,18 +97,10 @@ export class LocalStack {
       started.unshift(() => netWorker.stop());
 
       const apiUrl = `http://127.0.0.1:${options.apiPort}`;
-      const env = {
-        ...projectSecrets(),
-        SUPABASE_URL: apiUrl,
-        SUPABASE_DB_URL: cluster.url(),
-        SUPABASE_ANON_KEY: LOCAL_ANON_KEY,
-        SUPABASE_SERVICE_ROLE_KEY: LOCAL_SERVICE_ROLE_KEY,
-        SUPABASE_JWKS: JSON.stringify(LOCAL_JWKS),
-        ...options.functionEnv,
-      };
+      const env = functionEnvironment({ apiUrl, dbUrl: cluster.url() }, options.functionEnv);
       await configureNightlySchedule(sql, {
         projectUrl: apiUrl,
-        cronSecret: (env as Record<string, string | undefined>).NIGHTLY_CRON_SECRET,
+        cronSecret: env.NIGHTLY_CRON_SECRET,
         active: options.nightlySchedule ?? options.seed,
       });
       const config = readProjectConfig();

@@ -1,15 +1,9 @@
 import { join } from "node:path";
-import { readEnvFile } from "../../local-stack/env_file.ts";
+import { functionEnvironment } from "../../local-stack/functions/function_env.ts";
 import { freePort } from "../../local-stack/free_port.ts";
 import { FunctionProcess } from "../../local-stack/functions/function_process.ts";
 import { startGateway } from "../../local-stack/gateway.ts";
-import {
-  LOCAL_ANON_KEY,
-  LOCAL_JWKS,
-  LOCAL_JWT_SECRET,
-  LOCAL_SERVICE_ROLE_KEY,
-} from "../../local-stack/keys.ts";
-import { repoRoot, supabaseDir } from "../../local-stack/paths.ts";
+import { LOCAL_JWKS, LOCAL_JWT_SECRET } from "../../local-stack/keys.ts";
 import { clusterRoot } from "../../local-stack/postgres/cluster_location.ts";
 import { LocalStack } from "../../local-stack/stack.ts";
 
@@ -37,24 +31,12 @@ export async function withBenchStack<T>(
   }
 }
 
-/**
- * The environment the stack gives its functions (project secrets, platform
- * variables), plus `extra`: for function processes the benchmark runs itself.
- */
+/** The environment the stack gives its functions, plus `extra` (see functionEnvironment). */
 export function functionEnv(
   stack: LocalStack,
   extra: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
-  return {
-    ...readEnvFile(join(repoRoot, ".env.example")),
-    ...readEnvFile(join(supabaseDir, "functions", ".env")),
-    SUPABASE_URL: stack.apiUrl,
-    SUPABASE_DB_URL: stack.dbUrl,
-    SUPABASE_ANON_KEY: LOCAL_ANON_KEY,
-    SUPABASE_SERVICE_ROLE_KEY: LOCAL_SERVICE_ROLE_KEY,
-    SUPABASE_JWKS: JSON.stringify(LOCAL_JWKS),
-    ...extra,
-  };
+  return functionEnvironment(stack, extra);
 }
 
 /** A function process of the benchmark's own, started and listening. */

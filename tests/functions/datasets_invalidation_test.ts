@@ -9,7 +9,7 @@ import { FunctionProcess } from "../../local-stack/functions/function_process.ts
 import { freePort } from "../../local-stack/free_port.ts";
 import { startGateway } from "../../local-stack/gateway.ts";
 import { LOCAL_JWKS, LOCAL_JWT_SECRET } from "../../local-stack/keys.ts";
-import { readEnvFile } from "../../local-stack/env_file.ts";
+import { functionEnvironment } from "../../local-stack/functions/function_env.ts";
 import { asActor } from "../support/as_role.ts";
 import { pollUntil } from "../support/poll.ts";
 import { connectAsSuperuser, testStack } from "../support/stack.ts";
@@ -100,14 +100,7 @@ Deno.test("two function processes sharing the database honour a purge within the
   const entrypoint = fileURLToPath(
     new URL("../../supabase/functions/datasets/index.ts", import.meta.url),
   );
-  const env = {
-    ...readEnvFile(fileURLToPath(new URL("../../.env.example", import.meta.url))),
-    SUPABASE_URL: testStack.apiUrl,
-    SUPABASE_DB_URL: testStack.dbUrl,
-    SUPABASE_ANON_KEY: testStack.anonKey,
-    SUPABASE_SERVICE_ROLE_KEY: testStack.serviceRoleKey,
-    SUPABASE_JWKS: JSON.stringify(LOCAL_JWKS),
-  };
+  const env = functionEnvironment(testStack);
   const second = new FunctionProcess(
     { name: "datasets", entrypoint, verifyJwt: true },
     env,
