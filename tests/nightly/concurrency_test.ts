@@ -1,0 +1,105 @@
+/**
+ * Several invocations at once (as when ticks overlap, or a chained invocation
+ * meets the next tick): every organization is enqueued once and rebuilt once.
+ */
+import assert from "node:assert/strict";
+import { FakeClock } from "../../shared/cache/clock.ts";
+import { runTick, type TickReport } from "../../shared/nightly/invocation.ts";
+import { enqueueDueOrganizations } from "../../shared/nightly/queue.ts";
+import { connectAsSuperuser } from "../support/stack.ts";
+import {
+  broadcastsTo,
+  jobsOf,
+  listenForUpdates,
+  TICK_AT,
+  withOrganizations,
+} from "./support/harness.ts";
+import { testSettings } from "./support/organizations.ts";
+
+Deno.test("ticks at the same moment enqueue each organization once, under one run", async () => {
+  await withOrganizations([{}, {}, {}, {}], async (organizations, sql) => {
+    const pools = Array.from({ length: 4 }, () => connectAsSuperuser(1));
+    try {
+      const runs = await Promise.all(
+        pools.map((pool) => enqueueDueOrganizations(pool, new Date(TICK_AT), testSettings())),
+      );
+      const created = runs.filter((run) => run !== null);
+      assert.equal(created.length, 1, "exactly one tick found the organizations due");
+      const jobs = await jobsOf(sql, organizations);
+      assert.equal(jobs.length, organizations.length);
+      assert.ok(jobs.every((job) => job.run_id === created[0]!.run_id));
+    } finally {
+      await Promise.all(pools.map((pool) => pool.end()));
+    }
+  });
+});
+
+Deno.test("two invocations at once rebuild each organization exactly once", async () => {
+  const organizationCount = 12;
+  await withOrganizations(
+    Array.from({ length: organizationCount }, () => ({})),
+    async (organizations, sql) => {
+      const listener = await listenForUpdates(sql);
+      const pools = [connectAsSuperuser(3), connectAsSuperuser(3)];
+      let reports: TickReport[];
+      try {
+        reports = await Promise.all(pools.map((pool, index) =>
+          runTick({
+            sql: pool,
+            settings: testSettings({ concurrency: 2 }),
+            clock: new FakeClock(TICK_AT),
+            worker: `concurrent-${index}`,
+          })
+        ));
+      } finally {
+        await Promise.all(pools.map((pool) => pool.end()));
+      }
+      const jobs = await jobsOf(sql, organizations);
+      assert.equal(jobs.length, organizationCount);
+      assert.ok(jobs.every((job) => job.status === "refreshed" && job.attempts === 1));
+      for (const organization of organizations) {
+        assert.equal((await broadcastsTo(sql, organization)).length, 1, organization.name);
+      }
+      const refreshed = reports.reduce((sum, report) => sum + report.processed.refreshed, 0);
+      assert.ok(refreshed >= organizationCount);
+      assert.equal(reports.reduce((sum, report) => sum + report.processed.lost, 0), 0);
+      assert.ok(
+        reports.every((report) => report.processed.refreshed > 0),
+        `both invocations did work: ${reports.map((r) => r.processed.refreshed)}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const ids = new Set(organizations.map((o) => o.id));
+      const notified = listener.payloads.filter((p) => ids.has(p.organization_id!));
+      assert.equal(notified.length, organizationCount, "one nightly_update_complete each");
+      await listener.stop();
+    },
+  );
+});
+
+Deno.test("a worker whose claim expired and was taken over cannot finish the job", async () => {
+  await withOrganizations([{}], async ([organization], sql) => {
+    const settings = testSettings({ visibilityTimeoutMs: 60_000 });
+    const now = new Date(TICK_AT);
+    await enqueueDueOrganizations(sql, now, settings);
+    const claim = (worker: string, at: Date) =>
+      sql<{ id: string; claim_token: string }[]>`
+        select id::text, claim_token from nightly.claim_organization_runs(
+          ${worker}, 100, ${at}, '1 minute') where organization_id = ${organization!.id}`;
+    const [slow] = await claim("slow", now);
+    assert.equal((await claim("other", now)).length, 0, "hidden while claimed");
+    const later = new Date(TICK_AT + 61_000);
+    const [other] = await claim("other", later);
+    assert.ok(other && other.claim_token !== slow!.claim_token);
+
+    const [lost] = await sql<{ result: { outcome: string } }[]>`
+      select nightly.process_organization_run(${slow!.id}, ${
+      slow!.claim_token
+    }, ${later}) as result`;
+    assert.equal(lost!.result.outcome, "lost");
+    assert.equal((await broadcastsTo(sql, organization!)).length, 0, "the slow worker did nothing");
+    const [done] = await sql<{ result: { outcome: string } }[]>`
+      select nightly.process_organization_run(${other.id}, ${other.claim_token}, ${later}) as result`;
+    assert.equal(done!.result.outcome, "refreshed");
+    assert.equal((await broadcastsTo(sql, organization!)).length, 1);
+  });
+});
