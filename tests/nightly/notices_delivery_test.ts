@@ -119,7 +119,7 @@ Deno.test("the hourly check alerts once an hour about organizations overdue for 
           const [alert] = requestsMentioning(receiver.requests, stale!.name);
           assert.match(
             alert!.text,
-            /^\d+ organizations have had no successful nightly refresh for more than 25 h$/,
+            /^\d+ organizations? (has|have) had no successful nightly refresh for more than 25 h$/,
           );
           assert.ok(!JSON.stringify(alert).includes(young!.name), "younger than 25 h: not overdue");
 

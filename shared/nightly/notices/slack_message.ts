@@ -46,6 +46,10 @@ export function escapeMrkdwn(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
+function organizations(count: number): string {
+  return `${count} organization${count === 1 ? "" : "s"}`;
+}
+
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
@@ -87,7 +91,7 @@ function renderRun(event: RunEvent): SlackMessage {
   const { counts } = event;
   const title = RUN_TITLES[event.status];
   const summary = `${counts.refreshed} refreshed, ${counts.skipped} skipped, ${counts.deferred} ` +
-    `deferred, ${counts.failed} failed of ${counts.organizations} organizations in ` +
+    `deferred, ${counts.failed} failed of ${organizations(counts.organizations)} in ` +
     `${formatNumber(event.duration_seconds)} s`;
   const blocks: SlackBlock[] = [
     header(title),
@@ -105,7 +109,7 @@ function renderRun(event: RunEvent): SlackMessage {
   ];
   if (event.significant_changes.length > 0) {
     blocks.push(section(bulletList(
-      `*Significant changes* (${event.organizations_with_significant_changes} organizations)`,
+      `*Significant changes* (${organizations(event.organizations_with_significant_changes)})`,
       event.significant_changes.map((organization) =>
         `${organizationLabel(organization)}: ${
           organization.changes.map((change) => {
@@ -164,10 +168,10 @@ function renderOrganizationFailed(event: OrganizationFailedEvent): SlackMessage 
 function renderOverdue(event: OverdueEvent): SlackMessage {
   const hours = formatNumber(event.overdue_after_hours);
   return {
-    text: `${event.count} organizations have had no successful nightly refresh for more than ` +
-      `${hours} h`,
+    text: `${organizations(event.count)} ${event.count === 1 ? "has" : "have"} had no successful ` +
+      `nightly refresh for more than ${hours} h`,
     blocks: [
-      header(`Nightly refresh overdue: ${event.count} organizations`),
+      header(`Nightly refresh overdue: ${organizations(event.count)}`),
       section(bulletList(
         `No successful refresh for more than ${hours} h:`,
         event.organizations.map((organization) =>
