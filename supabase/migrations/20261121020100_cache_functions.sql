@@ -96,6 +96,9 @@ begin
       select t.version, t.purged_version
       from cache.tag_versions as t
       where t.tag = w.tag
+      -- A fence: flattened into a join, jsonb_each's 100-row estimate makes the
+      -- planner hash the whole tag table instead of looking tags up by key.
+      offset 0
     ) as current_tag
   ) as v
   cross join lateral (
