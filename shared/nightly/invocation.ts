@@ -133,15 +133,19 @@ export async function runTick(context: InvocationContext): Promise<TickReport> {
         if (performance.now() >= deadline) return "time_budget";
         if (claimed >= settings.batchSize) return "batch_size";
         claimed++;
-        const [job] = await claimJobs(sql, worker, 1, now(), settings);
-        if (!job) {
+        const jobs = await claimJobs(sql, worker, 1, now(), settings);
+        if (jobs.length === 0) {
           claimed--;
           queueEmpty = true;
           break;
         }
-        const result = await processJob(sql, job, now(), settings);
-        if (result.outcome === "queued") processed.retrying++;
-        else processed[result.outcome]++;
+        // One claimed job is the rule; should a claim ever return more, none is left hanging.
+        claimed += jobs.length - 1;
+        for (const job of jobs) {
+          const result = await processJob(sql, job, now(), settings);
+          if (result.outcome === "queued") processed.retrying++;
+          else processed[result.outcome]++;
+        }
       }
       return "queue_empty";
     };

@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { FakeClock } from "../../shared/cache/clock.ts";
 import { runTick, type TickReport } from "../../shared/nightly/invocation.ts";
 import { enqueueDueOrganizations } from "../../shared/nightly/queue.ts";
+import type { TransactionSql } from "postgres";
+import { rolledBack } from "../domain/support/rolled_back.ts";
 import { connectAsSuperuser } from "../support/stack.ts";
 import {
   broadcastsTo,
@@ -14,7 +16,7 @@ import {
   TICK_AT,
   withOrganizations,
 } from "./support/harness.ts";
-import { testSettings } from "./support/organizations.ts";
+import { createOrganizations, testSettings } from "./support/organizations.ts";
 
 Deno.test("ticks at the same moment enqueue each organization once, under one run", async () => {
   await withOrganizations([{}, {}, {}, {}], async (organizations, sql) => {
@@ -74,6 +76,50 @@ Deno.test("two invocations at once rebuild each organization exactly once", asyn
       await listener.stop();
     },
   );
+});
+
+Deno.test("a claim takes at most its limit, whatever plan the statistics lead to", async (t) => {
+  const sql = connectAsSuperuser(1);
+  // A queue table is often nearly empty when it is analyzed. Statistics saying
+  // "one row" make the planner rescan a locking subquery inside a nested loop;
+  // each rescan skips the rows just locked and locks the next ones.
+  const believeTinyTable = (tx: TransactionSql, table: string) =>
+    tx.unsafe(`update pg_class set reltuples = 1, relpages = 1 where oid = '${table}'::regclass`);
+  try {
+    await t.step("jobs", async () => {
+      await rolledBack(sql, async (tx) => {
+        await createOrganizations(tx, [{}, {}, {}, {}, {}]);
+        await tx`select * from nightly.enqueue_due_organizations(${new Date(TICK_AT)})`;
+        await believeTinyTable(tx, "nightly.organization_runs");
+        const claimed = await tx`
+          select id from nightly.claim_organization_runs('one', 1, ${new Date(
+          TICK_AT,
+        )}, '1 minute')`;
+        assert.equal(claimed.length, 1);
+        const [running] = await tx<{ count: number }[]>`
+          select count(*)::int as count from nightly.organization_runs where status = 'running'`;
+        assert.equal(running!.count, 1);
+      });
+    });
+    await t.step("notices", async () => {
+      await rolledBack(sql, async (tx) => {
+        for (const key of ["a", "b", "c"]) {
+          await tx`select nightly.enqueue_notice('overdue_alert', null, null, '{}', ${`test:${key}`},
+                                                 ${new Date(TICK_AT)})`;
+        }
+        await believeTinyTable(tx, "nightly.webhook_outbox");
+        const claimed = await tx`select id from nightly.claim_next_notice(${new Date(
+          TICK_AT,
+        )}, '1 minute')`;
+        assert.equal(claimed.length, 1);
+        const [locked] = await tx<{ count: number }[]>`
+          select count(*)::int as count from nightly.webhook_outbox where locked_until is not null`;
+        assert.equal(locked!.count, 1);
+      });
+    });
+  } finally {
+    await sql.end();
+  }
 });
 
 Deno.test("a worker whose claim expired and was taken over cannot finish the job", async () => {
