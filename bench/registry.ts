@@ -14,4 +14,5 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   generate: () => import("./generate_bench.ts"),
   "cache-read": () => import("./cache_read_bench.ts"),
   invalidation: () => import("./invalidation_bench.ts"),
+  nightly: () => import("./nightly_bench.ts"),
 };
