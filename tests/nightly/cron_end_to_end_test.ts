@@ -34,6 +34,8 @@ Deno.test("pg_cron → pg_net → nightly-refresh: due organizations rebuilt, lo
          where name = 'nightshift_nightly_webhook_url'`;
       const [started] = await sql<{ at: Date }[]>`select now() as at`;
 
+      const [requests] = await sql<{ last: string }[]>`
+        select coalesce(max(id), 0)::text as last from net._http_response`;
       let jobs: JobRow[];
       try {
         await sql`select nightly.configure_webhook(${receiver.url})`;
@@ -54,6 +56,25 @@ Deno.test("pg_cron → pg_net → nightly-refresh: due organizations rebuilt, lo
         await sql`
           select cron.alter_job(${tick.jobid}, schedule := ${tick.schedule}, active := ${tick.active})`;
         await sql`select nightly.configure_webhook(${webhook?.url ?? null})`;
+        // A tick pg_cron started before the job was switched off must not outlive this test.
+        await pollUntil(
+          "the last invocation pg_cron started to answer",
+          async () => {
+            const [pending] = await sql<{ queued: number; started: number; answered: number }[]>`
+            select (select count(*)::int from net.http_request_queue) as queued,
+                   (select count(*)::int from cron.job_run_details
+                     where jobid = ${tick.jobid} and start_time >= ${started!.at}) as started,
+                   (select count(*)::int from net._http_response
+                     where id > ${
+              requests!.last
+            }::bigint and content like '%"task":"tick"%') as answered`;
+            return pending!.queued === 0 && pending!.answered >= pending!.started
+              ? true
+              : undefined;
+          },
+          30_000,
+          250,
+        );
       }
 
       // pg_cron ran the job, pg_net delivered the request and recorded the function's answer.

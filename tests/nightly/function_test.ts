@@ -208,6 +208,20 @@ Deno.test("GET /status: everything for the service role, their organizations for
       assert.equal(body.organizations[0].last_result, null);
     });
 
+    await t.step("the hourly overdue check through the gateway", async () => {
+      const response = await post(auth, '{"task":"overdue-check"}');
+      const body = await response.json();
+      assert.equal(response.status, 200, JSON.stringify(body));
+      assert.equal(body.task, "overdue-check");
+      assert.ok(body.overdue >= 1);
+      const alerts = await sql<{ event: { organizations: { organization_id: string }[] } }[]>`
+        delete from nightly.webhook_outbox
+         where kind = 'overdue_alert' and created_at >= now() - interval '1 minute'
+        returning event`;
+      assert.equal(alerts.length, 1);
+      assert.ok(alerts[0]!.event.organizations.some((o) => o.organization_id === overdue!.id));
+    });
+
     await t.step("refused: another organization, a member, anon, no token, bad query", async () => {
       const adminA = await mintUserToken({ userId: a!.adminId });
       const cases: Array<[string | undefined, string, number]> = [
