@@ -208,6 +208,21 @@ Deno.test("GET /status: everything for the service role, their organizations for
       assert.equal(body.organizations[0].last_result, null);
     });
 
+    await t.step("browsers: CORS preflight and headers", async () => {
+      const preflight = await fetch(functionUrl("nightly-refresh/status"), {
+        method: "OPTIONS",
+        headers: { Origin: "https://admin.example.com", "Access-Control-Request-Method": "GET" },
+      });
+      await preflight.body?.cancel();
+      assert.equal(preflight.status, 204);
+      assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
+      const response = await fetch(functionUrl("nightly-refresh/status"), {
+        headers: { Authorization: `Bearer ${testStack.serviceRoleKey}`, Origin: "https://x.test" },
+      });
+      await response.body?.cancel();
+      assert.equal(response.headers.get("access-control-allow-origin"), "*");
+    });
+
     await t.step("the hourly overdue check through the gateway", async () => {
       const response = await post(auth, '{"task":"overdue-check"}');
       const body = await response.json();
