@@ -26,7 +26,7 @@ import {
   statusOf,
 } from "./health_rules.ts";
 import { hitRate, readMetricsSnapshot, totalOf } from "./metrics_snapshot.ts";
-import type { Route } from "./router.ts";
+import type { Route } from "../http/router.ts";
 
 const querySchema = z.object({
   organization_id: organizationIdParam,

@@ -5,7 +5,7 @@ import { authenticateAdmin } from "./admin_caller.ts";
 import { organizationIdParam, parseAdminQuery, wholeNumberParam } from "./admin_query.ts";
 import { resolveAdminScope } from "./admin_scope.ts";
 import { readMaintenanceHistory } from "./maintenance_log.ts";
-import type { Route } from "./router.ts";
+import type { Route } from "../http/router.ts";
 
 const querySchema = z.object({
   organization_id: organizationIdParam,

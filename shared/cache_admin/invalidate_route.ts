@@ -6,7 +6,7 @@ import { invalidationTags, MAX_CUSTOM_TAGS } from "../cache/tags.ts";
 import { DATASET_NAMES } from "../cache/tiers.ts";
 import { readJsonBody } from "../http/json_body.ts";
 import { authenticateAdmin, authorizeOrganizationAdmin } from "./admin_caller.ts";
-import type { Route } from "./router.ts";
+import type { Route } from "../http/router.ts";
 
 const bodySchema = z.object({
   organization_id: z.uuid({ message: "must be a UUID" }),

@@ -23,7 +23,7 @@ import {
   type MaintenanceRequest,
   parseMaintenanceRequest,
 } from "./maintenance_request.ts";
-import type { Route } from "./router.ts";
+import type { Route } from "../http/router.ts";
 
 /** What every executed action answers. */
 export interface MaintenanceResponse {

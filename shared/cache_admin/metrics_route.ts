@@ -8,7 +8,7 @@ import { organizationIdParam, parseAdminQuery, wholeNumberParam } from "./admin_
 import { resolveAdminScope } from "./admin_scope.ts";
 import { readLastNightlyRun } from "./last_refresh_run.ts";
 import { type DatasetSnapshot, hitRate, readMetricsSnapshot, totalOf } from "./metrics_snapshot.ts";
-import type { Route } from "./router.ts";
+import type { Route } from "../http/router.ts";
 
 const querySchema = z.object({
   organization_id: organizationIdParam,

@@ -7,7 +7,7 @@ import { authenticateAdmin } from "./admin_caller.ts";
 import { organizationIdParam, parseAdminQuery, wholeNumberParam } from "./admin_query.ts";
 import { requireServiceRole } from "./admin_scope.ts";
 import { hitRate, type MetricsSnapshot, readMetricsSnapshot } from "./metrics_snapshot.ts";
-import type { Route } from "./router.ts";
+import type { Route } from "../http/router.ts";
 
 const querySchema = z.object({
   organization_id: organizationIdParam,

@@ -6,7 +6,7 @@ import { requireServiceRole } from "./admin_scope.ts";
 import type { CacheAdminSettings } from "./cache_admin_settings.ts";
 import { CLEANUP_JOB_NAME } from "./health_inputs.ts";
 import { logMaintenance } from "./maintenance_log.ts";
-import type { Route } from "./router.ts";
+import type { Route } from "../http/router.ts";
 
 /**
  * `POST /cache-admin/maintenance/schedule` (service role, no body): registers the

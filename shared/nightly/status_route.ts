@@ -2,7 +2,7 @@ import type { Sql } from "postgres";
 import { z } from "zod";
 import { type AccessTokenVerifier, bearerToken } from "../auth/access_token.ts";
 import type { Clock } from "../cache/clock.ts";
-import type { Route } from "../cache_admin/router.ts";
+import type { Route } from "../http/router.ts";
 import { ForbiddenError, UnauthorizedError } from "../http/errors.ts";
 import { queryParams } from "../http/query_params.ts";
 import { parseOrThrow } from "../http/validation.ts";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Route } from "../cache_admin/router.ts";
+import type { Route } from "../http/router.ts";
 import { readJsonBody } from "../http/json_body.ts";
 import { verifyCronSecret } from "./cron_secret.ts";
 import { type InvocationContext, runOverdueCheck, runTick } from "./invocation.ts";

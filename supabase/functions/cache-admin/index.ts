@@ -1,7 +1,7 @@
 /**
  * `cache-admin`: invalidation, metrics, health and maintenance for
  * organization owners / admins and the service role.
- * See README "Cache administration" for routes, bodies and errors.
+ * See README "Invalidation" and "Cache metrics, health and maintenance" for routes, bodies and errors.
  */
 import { readCacheAdminSettings } from "../../../shared/cache_admin/cache_admin_settings.ts";
 import { healthRoute } from "../../../shared/cache_admin/health_route.ts";
@@ -10,7 +10,7 @@ import { invalidateRoute } from "../../../shared/cache_admin/invalidate_route.ts
 import { maintenanceRoute } from "../../../shared/cache_admin/maintenance_route.ts";
 import { metricsRoute } from "../../../shared/cache_admin/metrics_route.ts";
 import { prometheusRoute } from "../../../shared/cache_admin/prometheus_route.ts";
-import { matchRoute, type Route } from "../../../shared/cache_admin/router.ts";
+import { type Route, serveRoutes } from "../../../shared/http/router.ts";
 import { scheduleRoute } from "../../../shared/cache_admin/schedule_route.ts";
 import { createDatabaseClient } from "../../../shared/db/client.ts";
 import { readFunctionEnv } from "../../../shared/env.ts";
@@ -19,8 +19,6 @@ import {
   projectTokenVerifier,
   readFunctionSettings,
 } from "../../../shared/function_settings.ts";
-import { corsHeaders, preflightResponse } from "../../../shared/http/cors.ts";
-import { errorResponse } from "../../../shared/http/error_response.ts";
 
 const env = readFunctionEnv();
 const settings = readFunctionSettings();
@@ -39,18 +37,4 @@ const routes: Route[] = [
   scheduleRoute(sql, verifyToken, adminSettings),
 ];
 
-Deno.serve(async (request) => {
-  if (request.method === "OPTIONS") return preflightResponse(request, cors);
-  const headers = corsHeaders(request, cors);
-  try {
-    const url = new URL(request.url);
-    const response = await matchRoute(routes, "cache-admin", url, request.method).handle(
-      request,
-      url,
-    );
-    headers.forEach((value, name) => response.headers.set(name, value));
-    return response;
-  } catch (error) {
-    return errorResponse(error, headers);
-  }
-});
+Deno.serve(serveRoutes("cache-admin", routes, cors));

@@ -8,7 +8,7 @@
  * See shared/nightly/ and the README section "Nightly refresh".
  */
 import { systemClock } from "../../../shared/cache/clock.ts";
-import { matchRoute } from "../../../shared/cache_admin/router.ts";
+import { serveRoutes } from "../../../shared/http/router.ts";
 import { createDatabaseClient } from "../../../shared/db/client.ts";
 import { readFunctionEnv } from "../../../shared/env.ts";
 import {
@@ -16,8 +16,6 @@ import {
   projectTokenVerifier,
   readFunctionSettings,
 } from "../../../shared/function_settings.ts";
-import { corsHeaders, preflightResponse } from "../../../shared/http/cors.ts";
-import { errorResponse } from "../../../shared/http/error_response.ts";
 import { secretsOf } from "../../../shared/nightly/notices/redact.ts";
 import { readNightlySettings } from "../../../shared/nightly/settings.ts";
 import { statusRoute } from "../../../shared/nightly/status_route.ts";
@@ -52,18 +50,4 @@ const routes = [
 // Browsers may read /status (an admin dashboard); pg_cron is not a browser.
 const cors = corsPolicy(functionSettings, ["GET", "POST", "OPTIONS"]);
 
-Deno.serve(async (request) => {
-  if (request.method === "OPTIONS") return preflightResponse(request, cors);
-  const headers = corsHeaders(request, cors);
-  try {
-    const url = new URL(request.url);
-    const response = await matchRoute(routes, "nightly-refresh", url, request.method).handle(
-      request,
-      url,
-    );
-    headers.forEach((value, name) => response.headers.set(name, value));
-    return response;
-  } catch (error) {
-    return errorResponse(error, headers);
-  }
-});
+Deno.serve(serveRoutes("nightly-refresh", routes, cors));

@@ -1,4 +1,6 @@
-import { MethodNotAllowedError, NotFoundError } from "../http/errors.ts";
+import { corsHeaders, type CorsOptions, preflightResponse } from "./cors.ts";
+import { errorResponse } from "./error_response.ts";
+import { MethodNotAllowedError, NotFoundError } from "./errors.ts";
 
 /** Handles one matched route. */
 export type RouteHandler = (request: Request, url: URL) => Promise<Response>;
@@ -33,4 +35,29 @@ export function matchRoute(
   const route = candidates.find((candidate) => candidate.method === effective);
   if (!route) throw new MethodNotAllowedError([...candidates.map((c) => c.method), "OPTIONS"]);
   return route;
+}
+
+/**
+ * The request handler of a function made of routes: answers CORS preflights,
+ * dispatches to the matching route, adds CORS headers, and turns anything
+ * thrown into the JSON error response (the one place errors meet HTTP).
+ */
+export function serveRoutes(
+  functionName: string,
+  routes: readonly Route[],
+  cors: CorsOptions,
+): (request: Request) => Promise<Response> {
+  return async function serveRoute(request: Request): Promise<Response> {
+    if (request.method === "OPTIONS") return preflightResponse(request, cors);
+    const headers = corsHeaders(request, cors);
+    try {
+      const url = new URL(request.url);
+      const response = await matchRoute(routes, functionName, url, request.method)
+        .handle(request, url);
+      headers.forEach((value, name) => response.headers.set(name, value));
+      return response;
+    } catch (error) {
+      return errorResponse(error, headers);
+    }
+  };
 }
