@@ -9,7 +9,7 @@
 /**
  * Upper bounds (inclusive, milliseconds) of the histogram buckets; one more bucket
  * holds slower reads. The same bounds are documented on `cache.counters`
- * (`supabase/migrations/20261121040000_cache_read_stats.sql`), which checks for
+ * (`cache.counters` in `supabase/migrations/20261121020000_cache_schema.sql`), which checks for
  * 14 counts.
  */
 export const READ_LATENCY_BOUNDS_MS: readonly number[] = [

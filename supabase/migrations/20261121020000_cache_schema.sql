@@ -103,12 +103,39 @@ create table cache.counters (
   hits bigint not null default 0 check (hits >= 0),
   stale_hits bigint not null default 0 check (stale_hits >= 0),
   misses bigint not null default 0 check (misses >= 0),
+  -- Computations that failed, and read latency histograms of fresh hits, stale hits
+  -- and misses: reads per bucket, bucket i holding reads of at most bound i ms (and
+  -- more than bound i-1) of {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000,
+  -- 10000}, bucket 14 the slower ones (READ_LATENCY_BOUNDS_MS in
+  -- shared/cache/latency_histogram.ts).
+  compute_failures bigint not null default 0
+    constraint counters_compute_failures_non_negative check (compute_failures >= 0),
+  hit_latency_ms bigint[] not null default array_fill(0::bigint, array[14])
+    constraint counters_hit_latency_shape
+      check (cardinality(hit_latency_ms) = 14 and 0 <= all (hit_latency_ms)),
+  stale_latency_ms bigint[] not null default array_fill(0::bigint, array[14])
+    constraint counters_stale_latency_shape
+      check (cardinality(stale_latency_ms) = 14 and 0 <= all (stale_latency_ms)),
+  miss_latency_ms bigint[] not null default array_fill(0::bigint, array[14])
+    constraint counters_miss_latency_shape
+      check (cardinality(miss_latency_ms) = 14 and 0 <= all (miss_latency_ms)),
   primary key (organization_id, dataset, bucket_start)
 );
 alter table cache.counters enable row level security;
 comment on table cache.counters is
-  'Hits, stale hits and misses per organization, dataset and hour, flushed in batches '
+  'Hits, stale hits, misses, compute failures and read latency histograms per organization, '
+  'dataset and hour, flushed in batches '
   'by cache.record_hits (reads never write one row each).';
+comment on column cache.counters.compute_failures is
+  'Computations of the hour that failed: hard misses answered with an error and background '
+  'refreshes that failed (errors of the request itself, such as a revoked membership, excluded).';
+comment on column cache.counters.hit_latency_ms is
+  'Latency histogram of the hour''s fresh hits: reads per bucket, bounds '
+  '{1,2,5,10,25,50,100,250,500,1000,2500,5000,10000} ms, then slower.';
+comment on column cache.counters.stale_latency_ms is
+  'Latency histogram of the hour''s stale hits (same buckets as hit_latency_ms).';
+comment on column cache.counters.miss_latency_ms is
+  'Latency histogram of the hour''s misses (same buckets as hit_latency_ms).';
 
 -- -----------------------------------------------------------------------------
 -- Privileges and policies: service_role only

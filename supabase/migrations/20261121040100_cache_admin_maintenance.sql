@@ -481,21 +481,29 @@ comment on function cache_admin.cleanup_cron_schedule(interval) is
   'The cron expression (GMT) of a cleanup interval: 1m..30m dividing an hour -> */N * * * *, '
   '1h -> 0 * * * *, 2h..12h dividing a day -> 0 */N * * *, 1d -> 0 0 * * *. Other intervals: 22023.';
 
+-- cron.schedule replaces the schedule and command of a job with the same name
+-- but keeps it paused if it was, so registering also activates the job.
 create function cache_admin.schedule_cleanup(p_interval interval default interval '1 hour')
 returns bigint
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
+declare
+  v_job bigint;
+begin
   -- A job with this name is replaced, never duplicated (pg_cron >= 1.3).
-  select cron.schedule(
+  v_job := cron.schedule(
     'nightshift-cache-cleanup',
     cache_admin.cleanup_cron_schedule(p_interval),
     'select * from cache_admin.run_scheduled_cleanup()'
-  )
+  );
+  perform cron.alter_job(v_job, active := true);
+  return v_job;
+end
 $$;
 comment on function cache_admin.schedule_cleanup(interval) is
-  'Registers (or re-registers) the pg_cron job nightshift-cache-cleanup to run '
+  'Registers (or re-registers, and activates) the pg_cron job nightshift-cache-cleanup to run '
   'cache_admin.run_scheduled_cleanup every p_interval. Idempotent: one job, whatever the calls.';
 
 -- -----------------------------------------------------------------------------

@@ -1,12 +1,10 @@
 -- =============================================================================
--- The cache cleanup runs hourly (GMT, at minute 0) instead of every 5 minutes.
---
--- Replaces the job of 20261121020200_cache_cleanup_schedule.sql under the same
--- name, nightshift-cache-cleanup, so there is one job, whatever the history: it
--- now runs cache_admin.run_scheduled_cleanup (cache.cleanup until the backlog is
--- gone, plus old confirmation tokens) and logs each run in
--- cache_admin.maintenance_log. Reads never depend on it: an expired or purged entry
--- is not served whether or not it was deleted yet.
+-- The cache cleanup runs hourly (GMT, at minute 0) as the pg_cron job
+-- nightshift-cache-cleanup (one job, whatever the history): it runs
+-- cache_admin.run_scheduled_cleanup (cache.cleanup until the backlog is gone,
+-- plus old confirmation tokens) and logs each run in cache_admin.maintenance_log.
+-- Reads never depend on it: an expired or purged entry is not served whether or
+-- not it was deleted yet.
 --
 -- Another interval: set CACHE_CLEANUP_INTERVAL on the cache-admin function and
 -- POST /cache-admin/maintenance/schedule as the service role, or run

@@ -130,25 +130,28 @@ comment on function nightly.run_summary_event(uuid) is
   'local nights, and up to 20 organizations each with significant changes, failures and '
   'deferred jobs (with totals).';
 
+-- Locked once in a MATERIALIZED CTE (see nightly.claim_organization_runs).
 create function nightly.claim_next_notice(p_now timestamptz, p_lock_for interval)
 returns table (id bigint, kind text, event jsonb, attempts integer)
 language sql
 volatile
 set search_path = ''
 as $$
-  update nightly.webhook_outbox as notice
-  set attempts = notice.attempts + 1,
-      locked_until = p_now + p_lock_for
-  where notice.id = (
-    select candidate.id
-    from nightly.webhook_outbox as candidate
-    where candidate.status = 'pending'
-      and candidate.next_attempt_at <= p_now
-      and (candidate.locked_until is null or candidate.locked_until <= p_now)
-    order by candidate.id
+  with candidate as materialized (
+    select notice.id
+    from nightly.webhook_outbox as notice
+    where notice.status = 'pending'
+      and notice.next_attempt_at <= p_now
+      and (notice.locked_until is null or notice.locked_until <= p_now)
+    order by notice.id
     limit 1
     for update skip locked
   )
+  update nightly.webhook_outbox as notice
+  set attempts = notice.attempts + 1,
+      locked_until = p_now + p_lock_for
+  from candidate
+  where notice.id = candidate.id
   returning notice.id, notice.kind, notice.event, notice.attempts
 $$;
 comment on function nightly.claim_next_notice(timestamptz, interval) is

@@ -29,6 +29,10 @@
 -- Claim
 -- -----------------------------------------------------------------------------
 
+-- Candidates are locked in a MATERIALIZED CTE, evaluated once whatever the plan:
+-- with `where id in (select ... limit n for update skip locked)` the planner may
+-- rescan the subquery (with one-row statistics, as the inner side of a nested
+-- loop), each rescan locking the next rows, so a claim for one job took them all.
 create function nightly.claim_organization_runs(
   p_worker text,
   p_limit integer,
@@ -55,6 +59,15 @@ begin
       message = 'Invalid claim: a worker name, a positive limit and a positive visibility timeout are required';
   end if;
   return query
+    with candidate as materialized (
+      select job.id
+      from nightly.organization_runs as job
+      where job.status in ('queued', 'running')
+        and job.visible_at <= p_now
+      order by job.visible_at, job.id
+      limit p_limit
+      for update skip locked
+    )
     update nightly.organization_runs as job
     set status = 'running',
         attempts = job.attempts + 1,
@@ -62,15 +75,8 @@ begin
         claim_token = gen_random_uuid(),
         visible_at = p_now + p_visibility_timeout,
         first_claimed_at = coalesce(job.first_claimed_at, clock_timestamp())
-    where job.id in (
-      select candidate.id
-      from nightly.organization_runs as candidate
-      where candidate.status in ('queued', 'running')
-        and candidate.visible_at <= p_now
-      order by candidate.visible_at, candidate.id
-      limit p_limit
-      for update skip locked
-    )
+    from candidate
+    where job.id = candidate.id
     returning job.id, job.claim_token, job.organization_id, job.local_date, job.attempts;
 end
 $$;
