@@ -11,16 +11,10 @@ import { parseGeneratorArgs } from "../tools/generator/options.ts";
 import { rebuildOrganizations } from "../tools/generator/rebuild_all.ts";
 import type { BenchmarkReport } from "./support/report.ts";
 import { withBenchStack } from "./support/bench_stack.ts";
+import { REFERENCE_GENERATOR_ARGS } from "./support/reference_dataset.ts";
 
 const DEFAULT_ARGS = [
-  "--orgs",
-  "1000",
-  "--invoices-per-org",
-  "200",
-  "--lines-per-invoice",
-  "10",
-  "--seed",
-  "1",
+  ...REFERENCE_GENERATOR_ARGS,
   "--end-date",
   "2026-11-20",
 ];

@@ -27,17 +27,11 @@ import { generateProcurementData } from "../tools/generator/generate.ts";
 import { parseGeneratorArgs } from "../tools/generator/options.ts";
 import { BASELINE_VIEWS, CREATE_BASELINE_SQL } from "./support/baseline_views.ts";
 import { withBenchStack } from "./support/bench_stack.ts";
+import { REFERENCE_GENERATOR_ARGS } from "./support/reference_dataset.ts";
 import type { BenchmarkReport, Measurement } from "./support/report.ts";
 
 const DEFAULT_GENERATOR_ARGS = [
-  "--orgs",
-  "1000",
-  "--invoices-per-org",
-  "200",
-  "--lines-per-invoice",
-  "10",
-  "--seed",
-  "1",
+  ...REFERENCE_GENERATOR_ARGS,
 ];
 const DIRTY_SHARE = 0.05;
 const DAY = 86_400_000;

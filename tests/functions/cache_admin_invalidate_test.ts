@@ -9,19 +9,11 @@ import { LOCAL_ANON_KEY } from "../../local-stack/keys.ts";
 import { createTwoTenants, dropTwoTenants, type TwoTenants } from "../domain/support/tenants.ts";
 import { asActor } from "../support/as_role.ts";
 import { connectAsSuperuser, functionUrl } from "../support/stack.ts";
+import { adminPost } from "./cache_admin_support.ts";
 import { readDataset, serviceRoleKey, tokenFor } from "./datasets_support.ts";
 
-async function invalidate(token: string | undefined, body: unknown, init: RequestInit = {}) {
-  const response = await fetch(functionUrl("cache-admin/invalidate"), {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/json",
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-    },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-    ...init,
-  });
-  return { response, body: await response.json() };
+function invalidate(token: string | undefined, body: unknown, init: RequestInit = {}) {
+  return adminPost(token, "invalidate", body, init);
 }
 
 async function writes(
