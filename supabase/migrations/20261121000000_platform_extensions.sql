@@ -6,7 +6,9 @@
 -- project and the local stack identical.
 -- =============================================================================
 
-create extension if not exists pg_cron;
+-- As Supabase's Cron guide enables it.
+create extension if not exists pg_cron with schema pg_catalog;
 grant usage on schema cron to postgres;
+grant all privileges on all tables in schema cron to postgres;
 
 create extension if not exists pg_net with schema extensions;
