@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LruCache } from "../cache/lru_cache.ts";
 import { DATASET_NAMES, type DatasetName, isDatasetName } from "../cache/tiers.ts";
 import { InvalidRequestError, NotFoundError } from "../http/errors.ts";
 import { queryParams } from "../http/query_params.ts";
@@ -94,4 +95,28 @@ export function parseDatasetRequest(url: URL): DatasetRequest {
   }
   const params = parseOrThrow(DATASET_PARAMETERS[name], rest, `parameters for ${name}`);
   return { dataset: name, organizationId: organization.data.toLowerCase(), params };
+}
+
+/**
+ * {@linkcode parseDatasetRequest} with the results of recent URLs remembered
+ * (parsing is pure and the same URLs repeat), so a cache hit does not validate
+ * the same query again. Invalid URLs are never remembered.
+ */
+export class DatasetRequestParser {
+  readonly #parsed: LruCache<string, DatasetRequest>;
+
+  /** @param maxEntries URLs remembered at most. @default 1000 */
+  constructor(maxEntries = 1000) {
+    this.#parsed = new LruCache({ maxEntries });
+  }
+
+  /** The validated request of a URL; throws as `parseDatasetRequest` does. */
+  parse(url: string): DatasetRequest {
+    let parsed = this.#parsed.get(url);
+    if (!parsed) {
+      parsed = parseDatasetRequest(new URL(url));
+      this.#parsed.set(url, parsed);
+    }
+    return parsed;
+  }
 }

@@ -1,5 +1,6 @@
 import type { CacheResult } from "../cache/cache_result.ts";
 import { etagMatches } from "../cache/etag.ts";
+import type { HeaderRecord } from "../http/cors.ts";
 
 /** The body the datasets function serves (serialized once, at cache-write time). */
 export interface DatasetBody {
@@ -16,24 +17,29 @@ export interface DatasetBody {
 }
 
 /**
- * The HTTP response of a cached read: the stored bytes as they are, with
- * `ETag`, `Cache-Control` (private, max-age = remaining freshness,
+ * The HTTP response of a cached read: the stored body as it is, with `ETag`,
+ * `Cache-Control` (private, max-age = remaining freshness,
  * stale-while-revalidate = remaining retention), `Age` and `X-Cache`; 304 with
- * no body when `If-None-Match` matches; no body for HEAD.
+ * no body when `If-None-Match` matches; no body for HEAD. Headers are a plain
+ * record (a `Headers` object costs more on this hot path).
  */
-export function datasetResponse(request: Request, result: CacheResult, cors: Headers): Response {
-  const headers = new Headers(cors);
-  headers.set("ETag", result.etag);
-  headers.set(
-    "Cache-Control",
-    `private, max-age=${result.freshForSeconds}, stale-while-revalidate=${result.staleWhileRevalidateSeconds}`,
-  );
-  headers.set("Age", String(result.ageSeconds));
-  headers.set("X-Cache", result.status);
-  headers.append("Vary", "Authorization");
+export function datasetResponse(
+  request: Request,
+  result: CacheResult,
+  cors: HeaderRecord,
+): Response {
+  const headers: Record<string, string> = {
+    ...cors,
+    "ETag": result.etag,
+    "Cache-Control":
+      `private, max-age=${result.freshForSeconds}, stale-while-revalidate=${result.staleWhileRevalidateSeconds}`,
+    "Age": String(result.ageSeconds),
+    "X-Cache": result.status,
+    "Vary": cors.Vary ? `${cors.Vary}, Authorization` : "Authorization",
+  };
   if (etagMatches(request.headers.get("if-none-match"), result.etag)) {
     return new Response(null, { status: 304, headers });
   }
-  headers.set("Content-Type", "application/json; charset=utf-8");
+  headers["Content-Type"] = "application/json; charset=utf-8";
   return new Response(request.method === "HEAD" ? null : result.body, { status: 200, headers });
 }

@@ -7,7 +7,7 @@ import { corsHeaders, preflightResponse } from "../http/cors.ts";
 import { errorResponse } from "../http/error_response.ts";
 import { ForbiddenError, MethodNotAllowedError, UnauthorizedError } from "../http/errors.ts";
 import { type DatasetBody, datasetResponse } from "./dataset_response.ts";
-import { type DatasetRequest, parseDatasetRequest } from "./dataset_request.ts";
+import { type DatasetRequest, DatasetRequestParser } from "./dataset_request.ts";
 import { type DatasetDocument, type QueryCaller, queryDataset } from "./dataset_query.ts";
 import type { MembershipChecker } from "./membership.ts";
 
@@ -55,6 +55,7 @@ export function createDatasetsHandler(
   deps: DatasetsHandlerDependencies,
 ): (request: Request) => Promise<Response> {
   const cors = { allowedOrigins: deps.allowedOrigins, allowedMethods: ["GET", "HEAD", "OPTIONS"] };
+  const parser = new DatasetRequestParser();
   return async function serveDataset(request: Request): Promise<Response> {
     if (request.method === "OPTIONS") return preflightResponse(request, cors);
     const headers = corsHeaders(request, cors);
@@ -62,7 +63,7 @@ export function createDatasetsHandler(
       if (request.method !== "GET" && request.method !== "HEAD") {
         throw new MethodNotAllowedError(["GET", "HEAD", "OPTIONS"]);
       }
-      const target = parseDatasetRequest(new URL(request.url));
+      const target = parser.parse(request.url);
       const { caller, userId } = await authorize(request, target, deps);
       const params: CacheParams = USER_SCOPED_DATASETS.has(target.dataset)
         ? { ...target.params, user: userId ?? "service_role" }

@@ -9,28 +9,42 @@ export interface CorsOptions {
 const ALLOWED_HEADERS = "authorization, x-client-info, apikey, content-type, if-none-match";
 const EXPOSED_HEADERS = "etag, age, x-cache, cache-control";
 
+/** Response headers as a plain record: cheaper than `Headers` on a hot path. */
+export type HeaderRecord = Readonly<Record<string, string>>;
+
+const policies = new WeakMap<CorsOptions, { base: HeaderRecord; any: HeaderRecord }>();
+
+function policyHeaders(options: CorsOptions): { base: HeaderRecord; any: HeaderRecord } {
+  let headers = policies.get(options);
+  if (!headers) {
+    const base = {
+      "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+      "Access-Control-Allow-Methods": (options.allowedMethods ?? ["GET", "POST", "OPTIONS"])
+        .join(", "),
+      "Access-Control-Expose-Headers": EXPOSED_HEADERS,
+      "Access-Control-Max-Age": "600",
+    };
+    headers = { base, any: { ...base, "Access-Control-Allow-Origin": "*" } };
+    policies.set(options, headers);
+  }
+  return headers;
+}
+
 /**
  * CORS response headers for a request: supabase-js's headers are allowed and
  * the cache headers are exposed so browser code can read `ETag` and `X-Cache`.
  * A request from an origin not on the list gets no `Access-Control-Allow-Origin`.
+ * The records of a policy are built once (keep the options object).
  */
-export function corsHeaders(request: Request, options: CorsOptions = {}): Headers {
+export function corsHeaders(request: Request, options: CorsOptions = {}): HeaderRecord {
+  const { base, any } = policyHeaders(options);
   const origins = options.allowedOrigins ?? ["*"];
+  if (origins.includes("*")) return any;
   const origin = request.headers.get("origin");
-  const headers = new Headers({
-    "Access-Control-Allow-Headers": ALLOWED_HEADERS,
-    "Access-Control-Allow-Methods": (options.allowedMethods ?? ["GET", "POST", "OPTIONS"]).join(
-      ", ",
-    ),
-    "Access-Control-Expose-Headers": EXPOSED_HEADERS,
-    "Access-Control-Max-Age": "600",
-  });
-  if (origins.includes("*")) headers.set("Access-Control-Allow-Origin", "*");
-  else if (origin && origins.includes(origin)) {
-    headers.set("Access-Control-Allow-Origin", origin);
-    headers.set("Vary", "Origin");
+  if (origin && origins.includes(origin)) {
+    return { ...base, "Access-Control-Allow-Origin": origin, Vary: "Origin" };
   }
-  return headers;
+  return base;
 }
 
 /** The answer to a CORS preflight (`OPTIONS`). */

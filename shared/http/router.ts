@@ -54,7 +54,7 @@ export function serveRoutes(
       const url = new URL(request.url);
       const response = await matchRoute(routes, functionName, url, request.method)
         .handle(request, url);
-      headers.forEach((value, name) => response.headers.set(name, value));
+      for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
       return response;
     } catch (error) {
       return errorResponse(error, headers);
