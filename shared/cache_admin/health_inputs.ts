@@ -6,12 +6,12 @@ import {
   type TableStats,
 } from "./health_rules.ts";
 
-/** An active organization whose nightly rebuild is overdue. */
+/** An active organization whose nightly refresh is overdue. */
 export interface OverdueOrganization {
   readonly organizationId: string;
   readonly name: string;
-  /** null: never rebuilt (then it counts from the organization's creation). */
-  readonly lastRebuiltAt: Date | null;
+  /** Last successful nightly refresh; null: never (then it counts from the organization's creation). */
+  readonly lastRefreshedAt: Date | null;
 }
 
 /** Name of the pg_cron job of the scheduled cleanup. */
@@ -21,8 +21,9 @@ export const CLEANUP_JOB_NAME = "nightshift-cache-cleanup";
 export const CHECKED_TABLES = ["entries", "leases", "counters", "tag_versions"] as const;
 
 /**
- * Active organizations (of the scope) not rebuilt for more than 25 h: last
- * rebuilt before `now - 25 h`, or never rebuilt and created before then. At most
+ * Active organizations (of the scope) overdue by the nightly orchestrator's own
+ * definition (`nightly.overdue_organizations`: no successful refresh for more
+ * than 25 h), so health and `/nightly-refresh/status` never disagree. At most
  * `limit` listed; `count` is all of them.
  */
 export async function readOverdueOrganizations(
@@ -32,23 +33,22 @@ export async function readOverdueOrganizations(
   limit = 50,
 ): Promise<{ count: number; organizations: OverdueOrganization[] }> {
   const rows = await sql<
-    { organization_id: string; name: string; last_rebuilt_at: Date | null; total: number }[]
+    { organization_id: string; name: string; last_refreshed_at: Date | null; total: number }[]
   >`
-    select o.id as organization_id, o.name, s.last_rebuilt_at, count(*) over ()::int as total
-    from public.organizations as o
-    left join analytics.organization_state as s on s.organization_id = o.id
-    where o.status = 'active'
-      and (${organizationId}::uuid is null or o.id = ${organizationId}::uuid)
-      and coalesce(s.last_rebuilt_at, o.created_at)
-        < ${now}::timestamptz - make_interval(hours => ${HEALTH_THRESHOLDS.nightlyOverdueHours})
-    order by coalesce(s.last_rebuilt_at, o.created_at), o.id
+    select overdue.organization_id, overdue.name, overdue.last_refreshed_at,
+      count(*) over ()::int as total
+    from nightly.overdue_organizations(
+      ${now}::timestamptz, make_interval(hours => ${HEALTH_THRESHOLDS.nightlyOverdueHours})
+    ) with ordinality as overdue
+    where ${organizationId}::uuid is null or overdue.organization_id = ${organizationId}::uuid
+    order by overdue.ordinality
     limit ${limit}`;
   return {
     count: rows[0]?.total ?? 0,
     organizations: rows.map((row) => ({
       organizationId: row.organization_id,
       name: row.name,
-      lastRebuiltAt: row.last_rebuilt_at,
+      lastRefreshedAt: row.last_refreshed_at,
     })),
   };
 }

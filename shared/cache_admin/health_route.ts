@@ -101,7 +101,7 @@ export function healthRoute(
             organizations: overdue.organizations.map((organization) => ({
               organization_id: organization.organizationId,
               name: organization.name,
-              last_rebuilt_at: organization.lastRebuiltAt?.toISOString() ?? null,
+              last_refreshed_at: organization.lastRefreshedAt?.toISOString() ?? null,
             })),
           },
           failing_datasets: {

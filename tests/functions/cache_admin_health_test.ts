@@ -119,6 +119,10 @@ Deno.test("health flags each condition of an organization when it is set up", as
     });
 
     await t.step("rebuilt 24 h ago: healthy; 26 h ago: overdue, degraded", async () => {
+      // An organization rebuilt 26 h ago existed then: one created seconds ago is never overdue.
+      await sql`
+        update public.organizations set created_at = now() - interval '2 days'
+        where id = ${tenants.orgA}`;
       await sql`
         update analytics.organization_state set last_rebuilt_at = now() - interval '24 hours'
         where organization_id = ${tenants.orgA}`;
@@ -151,7 +155,7 @@ Deno.test("health flags each condition of an organization when it is set up", as
       const body = await health(serviceRoleKey, queryB);
       assert.deepEqual(checksOf(body).filter(notGlobal), ["overdue_nightly_organizations"]);
       assert.equal(
-        body.checks.overdue_nightly_organizations.organizations[0].last_rebuilt_at,
+        body.checks.overdue_nightly_organizations.organizations[0].last_refreshed_at,
         null,
       );
     });
