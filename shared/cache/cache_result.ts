@@ -8,11 +8,14 @@ import type { CacheEntry } from "./entry.ts";
 import type { CacheSource } from "./events.ts";
 
 /** How a read was answered, as `X-Cache` says it. */
-export type CacheStatus = "HIT" | "MISS" | "STALE";
+export type CacheStatus = "HIT" | "MISS" | "STALE" | "BYPASS";
 
 /** The answer of `CacheStack.get`. */
 export interface CacheResult {
-  /** HIT: fresh from L1 or L2; MISS: computed for this read; STALE: served while revalidating. */
+  /**
+   * HIT: fresh from L1 or L2; MISS: computed for this read; STALE: served while
+   * revalidating; BYPASS: computed with the cache turned off (`CACHE_ENABLED=false`).
+   */
   readonly status: CacheStatus;
   readonly source: CacheSource;
   readonly key: string;

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { AppError } from "../http/errors.ts";
 import { BackgroundTasks, type WaitUntil } from "./background_tasks.ts";
 import { cacheKey, type CacheParams } from "./cache_key.ts";
 import { type CacheResult, cacheResult, type CacheStatus } from "./cache_result.ts";
@@ -18,7 +17,13 @@ import {
 } from "./compute_runner.ts";
 import { type CacheConfig, policyFor, readCacheConfig } from "./config.ts";
 import type { CacheEntry } from "./entry.ts";
-import { CacheComputeError, isComputeFailure } from "./errors.ts";
+import {
+  CacheComputeError,
+  CacheSerializationError,
+  isCallerFault,
+  isComputeFailure,
+} from "./errors.ts";
+import { computeEtag } from "./etag.ts";
 import { CacheEvents, type CacheSource } from "./events.ts";
 import { HitRecorder } from "./hit_recorder.ts";
 import { L1Cache, type L1Lookup } from "./l1_cache.ts";
@@ -115,6 +120,7 @@ export class CacheStack {
   async get<T>(options: CacheGetOptions<T>): Promise<CacheResult> {
     const startedAt = this.#clock.now();
     const target = this.#target(options);
+    if (this.#config.enabled === false) return await this.#bypass(target, this.#work(options));
     const lookup = await this.#lookupL1(target.key);
     const result = lookup.hit?.state === "fresh"
       ? this.#result(target, lookup.hit.entry, "HIT", "l1")
@@ -146,6 +152,41 @@ export class CacheStack {
     return this.#result(target, computed.entry, "MISS", computed.source);
   }
 
+  /**
+   * The kill switch (`CACHE_ENABLED=false`): computes for this read alone, with
+   * no tier read or written and no lease; the body says it is already stale
+   * (`fresh_until` = `generated_at`), so clients do not keep it either.
+   */
+  async #bypass<T>(target: ComputeTarget, work: ComputeWork<T>): Promise<CacheResult> {
+    const generatedAt = this.#clock.now();
+    const window = {
+      generatedAt: new Date(generatedAt),
+      freshUntil: new Date(generatedAt),
+      expiresAt: new Date(generatedAt),
+    };
+    let body: unknown;
+    try {
+      body = work.serialize(await work.compute(), window);
+    } catch (error) {
+      this.events.emit("cache:error", { operation: "compute", key: target.key, error });
+      if (isCallerFault(error)) throw error;
+      throw new CacheComputeError(target.key, { cause: error });
+    }
+    if (typeof body !== "string") throw new CacheSerializationError(target.key);
+    const entry: CacheEntry = {
+      key: target.key,
+      organizationId: target.organizationId,
+      dataset: target.dataset,
+      body,
+      etag: computeEtag(body),
+      tagVersions: {},
+      generatedAt,
+      freshUntil: generatedAt,
+      expiresAt: generatedAt,
+    };
+    return this.#result(target, entry, "BYPASS", "compute");
+  }
+
   async #serveStale<T>(
     target: ComputeTarget,
     work: ComputeWork<T>,
@@ -165,7 +206,7 @@ export class CacheStack {
     } catch (error) {
       this.events.emit("cache:error", { operation: "compute", key: target.key, error });
       if (isComputeFailure(error)) this.hits.recordFailure(target);
-      if (error instanceof AppError) throw error;
+      if (isCallerFault(error)) throw error;
       throw new CacheComputeError(target.key, { cause: error });
     }
   }

@@ -5,6 +5,7 @@
  *
  * | variable | default | meaning |
  * | --- | --- | --- |
+ * | `CACHE_ENABLED` | `true` | `false`: the kill switch — every read is computed, nothing cached (`X-Cache: BYPASS`) |
  * | `CACHE_DEFAULT_DURATION` | `10m` (MODERATE) | stale time of a dataset without a tier of its own |
  * | `CACHE_DEFAULT_RETENTION` | `15m` (MEDIUM) | retention of a dataset without a tier of its own |
  * | `CACHE_DURATION_<DATASET>` | its tier | stale time of one dataset, e.g. `CACHE_DURATION_PRICE_ALERTS=1m` |
@@ -39,6 +40,11 @@ export interface CachePolicy {
 
 /** Everything the cache reads from the environment. */
 export interface CacheConfig {
+  /**
+   * `false` turns the cache off (the rollback switch): every read is computed
+   * and answered as `BYPASS`, and neither tier is read or written. @default true
+   */
+  readonly enabled?: boolean;
   readonly defaultPolicy: Omit<CachePolicy, "dataset">;
   readonly datasets: Readonly<Record<DatasetName, CachePolicy>>;
   readonly l1: {
@@ -59,6 +65,7 @@ export function datasetEnvName(dataset: string): string {
 
 /** Every variable {@linkcode readCacheConfig} reads, for `.env.example` and the README. */
 export const CACHE_ENV_VARS: readonly string[] = [
+  "CACHE_ENABLED",
   "CACHE_DEFAULT_DURATION",
   "CACHE_DEFAULT_RETENTION",
   ...DATASET_NAMES.flatMap((name) => [
@@ -88,6 +95,9 @@ const byteSize = z.string().regex(/^\d+(kb|mb)?$/i, "must be bytes such as 10485
     z.number().int().min(1024, "must be at least 1kb").max(1024 ** 3, "must be at most 1024mb"),
   );
 
+const enabledSchema = z.enum(["true", "false"], { message: 'must be "true" or "false"' })
+  .optional();
+
 const shape: Record<string, z.ZodType<number | undefined, string | undefined>> = {
   CACHE_DEFAULT_DURATION: durationSchema(1).optional(),
   CACHE_DEFAULT_RETENTION: durationSchema(1).optional(),
@@ -113,14 +123,16 @@ const envSchema = z.object(shape);
 export function readCacheConfig(
   source: (name: string) => string | undefined = (name) => Deno.env.get(name),
 ): CacheConfig {
-  const values = Object.fromEntries(
+  const { CACHE_ENABLED, ...values } = Object.fromEntries(
     CACHE_ENV_VARS.map((name) => [name, source(name)?.trim() || undefined]),
   );
   const parsed = envSchema.safeParse(values);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) =>
-      `${issue.path.join(".")}: ${issue.message}`
-    );
+  const enabled = enabledSchema.safeParse(CACHE_ENABLED);
+  if (!parsed.success || !enabled.success) {
+    const problems = [
+      ...(parsed.error?.issues ?? []),
+      ...(enabled.error?.issues.map((issue) => ({ ...issue, path: ["CACHE_ENABLED"] })) ?? []),
+    ].map((issue) => `${issue.path.join(".")}: ${issue.message}`);
     throw new CacheConfigError(`Invalid cache configuration: ${problems.join("; ")}`);
   }
   const env = parsed.data;
@@ -155,6 +167,7 @@ export function readCacheConfig(
     throw new CacheConfigError(`Invalid cache configuration: ${problems.join("; ")}`);
   }
   return {
+    enabled: enabled.data !== "false",
     defaultPolicy,
     datasets,
     l1: {

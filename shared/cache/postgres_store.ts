@@ -6,9 +6,8 @@
  * @module
  */
 import type { Sql, TransactionSql } from "postgres";
-import { InvalidRequestError } from "../http/errors.ts";
 import type { CacheEntry } from "./entry.ts";
-import { CacheStoreError } from "./errors.ts";
+import { CacheStoreError, InvalidCacheInputError } from "./errors.ts";
 import type {
   CacheStore,
   CleanupResult,
@@ -46,14 +45,14 @@ function toTagChange(row: TagRow): TagChange {
 
 /**
  * Runs one statement of `operation`: invalid input reported by SQL (SQLSTATE 22023)
- * becomes an `InvalidRequestError`, anything else a {@linkcode CacheStoreError}.
+ * becomes an {@linkcode InvalidCacheInputError}, anything else a {@linkcode CacheStoreError}.
  */
 async function run<T>(operation: string, statement: () => Promise<T>): Promise<T> {
   try {
     return await statement();
   } catch (error) {
     if ((error as { code?: unknown }).code === "22023") {
-      throw new InvalidRequestError((error as Error).message);
+      throw new InvalidCacheInputError((error as Error).message, operation);
     }
     throw new CacheStoreError(operation, { cause: error });
   }

@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { type AccessTokenVerifier, bearerToken } from "../auth/access_token.ts";
+import type { CallerVerifier } from "../auth/caller.ts";
 import { ForbiddenError, UnauthorizedError } from "../http/errors.ts";
 
 /** Who calls an admin route, once authenticated. */
@@ -14,15 +14,18 @@ export interface OrganizationAdmin {
   readonly role: "owner" | "admin" | "service_role";
 }
 
-/** Verifies the bearer token: the service role or a signed-in user (anon is refused). */
+/**
+ * Verifies the caller: the service role (secret key or legacy service-role key)
+ * or a signed-in user; anon (a publishable key) is refused with 401.
+ */
 export async function authenticateAdmin(
   request: Request,
-  verifyToken: AccessTokenVerifier,
+  verifyCaller: CallerVerifier,
 ): Promise<AdminIdentity> {
-  const token = await verifyToken(bearerToken(request));
-  if (token.role === "service_role") return { role: "service_role", userId: undefined };
-  if (token.role === "authenticated" && token.userId) {
-    return { role: "authenticated", userId: token.userId };
+  const caller = await verifyCaller(request);
+  if (caller.role === "service_role") return { role: "service_role", userId: undefined };
+  if (caller.role === "authenticated" && caller.userId) {
+    return { role: "authenticated", userId: caller.userId };
   }
   throw new UnauthorizedError("Sign in first: cache administration needs an organization admin");
 }

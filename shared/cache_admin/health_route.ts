@@ -1,9 +1,8 @@
 import type { Sql } from "postgres";
 import { z } from "zod";
-import type { AccessTokenVerifier } from "../auth/access_token.ts";
-import { authenticateAdmin } from "./admin_caller.ts";
-import { organizationIdParam, parseAdminQuery, wholeNumberParam } from "./admin_query.ts";
-import { resolveAdminScope } from "./admin_scope.ts";
+import type { CallerVerifier } from "../auth/caller.ts";
+import { openAdminRequest } from "./admin_request.ts";
+import { organizationIdParam, wholeNumberParam } from "./admin_query.ts";
 import type { CacheAdminSettings } from "./cache_admin_settings.ts";
 import {
   readCleanupJob,
@@ -26,7 +25,7 @@ import {
   statusOf,
 } from "./health_rules.ts";
 import { hitRate, readMetricsSnapshot, totalOf } from "./metrics_snapshot.ts";
-import type { Route } from "../http/router.ts";
+import type { Route } from "../http/route.ts";
 
 const querySchema = z.object({
   organization_id: organizationIdParam,
@@ -43,16 +42,20 @@ const querySchema = z.object({
  */
 export function healthRoute(
   sql: Sql,
-  verifyToken: AccessTokenVerifier,
+  verifyCaller: CallerVerifier,
   settings: Pick<CacheAdminSettings, "CACHE_CLEANUP_INTERVAL">,
 ): Route {
   return {
     method: "GET",
     path: "/health",
+    query: true,
     handle: async (request, url) => {
-      const identity = await authenticateAdmin(request, verifyToken);
-      const query = parseAdminQuery(url, querySchema);
-      const scope = await resolveAdminScope(sql, identity, query.organization_id);
+      const { query, scope } = await openAdminRequest(
+        { sql, verifyCaller },
+        request,
+        url,
+        querySchema,
+      );
       const now = new Date();
       const global = scope.actorRole === "service_role";
       const [snapshot, overdue, failures, tables, job] = await Promise.all([

@@ -1,11 +1,10 @@
 import type { Sql } from "postgres";
 import { z } from "zod";
-import type { AccessTokenVerifier } from "../auth/access_token.ts";
-import { authenticateAdmin } from "./admin_caller.ts";
-import { organizationIdParam, parseAdminQuery, wholeNumberParam } from "./admin_query.ts";
-import { resolveAdminScope } from "./admin_scope.ts";
+import type { CallerVerifier } from "../auth/caller.ts";
+import { openAdminRequest } from "./admin_request.ts";
+import { organizationIdParam, wholeNumberParam } from "./admin_query.ts";
 import { readMaintenanceHistory } from "./maintenance_log.ts";
-import type { Route } from "../http/router.ts";
+import type { Route } from "../http/route.ts";
 
 const querySchema = z.object({
   organization_id: organizationIdParam,
@@ -20,14 +19,18 @@ const querySchema = z.object({
  * service role without organization_id also sees actions on every organization
  * (its own and pg_cron's).
  */
-export function historyRoute(sql: Sql, verifyToken: AccessTokenVerifier): Route {
+export function historyRoute(sql: Sql, verifyCaller: CallerVerifier): Route {
   return {
     method: "GET",
     path: "/maintenance/history",
+    query: true,
     handle: async (request, url) => {
-      const identity = await authenticateAdmin(request, verifyToken);
-      const query = parseAdminQuery(url, querySchema);
-      const scope = await resolveAdminScope(sql, identity, query.organization_id);
+      const { query, scope } = await openAdminRequest(
+        { sql, verifyCaller },
+        request,
+        url,
+        querySchema,
+      );
       const history = await readMaintenanceHistory(sql, {
         organizationId: scope.organizationId,
         days: query.days,

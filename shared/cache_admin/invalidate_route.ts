@@ -1,12 +1,12 @@
 import type { Sql } from "postgres";
 import { z } from "zod";
-import type { AccessTokenVerifier } from "../auth/access_token.ts";
+import type { CallerVerifier } from "../auth/caller.ts";
 import { invalidateTagsWith } from "../cache/postgres_store.ts";
 import { invalidationTags, MAX_CUSTOM_TAGS } from "../cache/tags.ts";
 import { DATASET_NAMES } from "../cache/tiers.ts";
 import { readJsonBody } from "../http/json_body.ts";
 import { authenticateAdmin, authorizeOrganizationAdmin } from "./admin_caller.ts";
-import type { Route } from "../http/router.ts";
+import type { Route } from "../http/route.ts";
 
 const bodySchema = z.object({
   organization_id: z.uuid({ message: "must be a UUID" }),
@@ -37,12 +37,13 @@ export interface InvalidateResponse {
  * given), writes the audit row and broadcasts on
  * `cache-invalidation:<organization id>`, all in one transaction.
  */
-export function invalidateRoute(sql: Sql, verifyToken: AccessTokenVerifier): Route {
+export function invalidateRoute(sql: Sql, verifyCaller: CallerVerifier): Route {
   return {
     method: "POST",
     path: "/invalidate",
+    body: "json",
     handle: async (request) => {
-      const identity = await authenticateAdmin(request, verifyToken);
+      const identity = await authenticateAdmin(request, verifyCaller);
       const body = await readJsonBody(request, bodySchema);
       const organizationId = body.organization_id.toLowerCase();
       const admin = await authorizeOrganizationAdmin(sql, identity, organizationId);

@@ -1,6 +1,6 @@
 import type { JSONValue, Sql, TransactionSql } from "postgres";
 import { z } from "zod";
-import type { AccessTokenVerifier } from "../auth/access_token.ts";
+import type { CallerVerifier } from "../auth/caller.ts";
 import { formatDuration } from "../cache/durations.ts";
 import { readJsonBody } from "../http/json_body.ts";
 import { authenticateAdmin } from "./admin_caller.ts";
@@ -23,7 +23,7 @@ import {
   type MaintenanceRequest,
   parseMaintenanceRequest,
 } from "./maintenance_request.ts";
-import type { Route } from "../http/router.ts";
+import type { Route } from "../http/route.ts";
 
 /** What every executed action answers. */
 export interface MaintenanceResponse {
@@ -71,14 +71,15 @@ function criteriaOf(body: MaintenanceRequest): Record<string, JSONValue> {
  */
 export function maintenanceRoute(
   sql: Sql,
-  verifyToken: AccessTokenVerifier,
+  verifyCaller: CallerVerifier,
   settings: Pick<CacheAdminSettings, "CACHE_EMERGENCY_CLEAR_TOKEN_TTL">,
 ): Route {
   return {
     method: "POST",
     path: "/maintenance",
+    body: "json",
     handle: async (request) => {
-      const identity = await authenticateAdmin(request, verifyToken);
+      const identity = await authenticateAdmin(request, verifyCaller);
       const body = parseMaintenanceRequest(await readJsonBody(request, z.unknown()));
       const scope = await resolveAdminScope(sql, identity, body.organization_id);
       if (body.action === "selective_clear") checkCriteriaScope(scope.organizationId, body);

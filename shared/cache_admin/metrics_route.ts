@@ -1,14 +1,13 @@
 import type { Sql } from "postgres";
 import { z } from "zod";
-import type { AccessTokenVerifier } from "../auth/access_token.ts";
+import type { CallerVerifier } from "../auth/caller.ts";
 import type { LatencyCounts } from "../cache/latency_histogram.ts";
 import { latencyQuantile } from "../cache/latency_histogram.ts";
-import { authenticateAdmin } from "./admin_caller.ts";
-import { organizationIdParam, parseAdminQuery, wholeNumberParam } from "./admin_query.ts";
-import { resolveAdminScope } from "./admin_scope.ts";
+import { openAdminRequest } from "./admin_request.ts";
+import { organizationIdParam, wholeNumberParam } from "./admin_query.ts";
 import { readLastNightlyRun } from "./last_refresh_run.ts";
 import { type DatasetSnapshot, hitRate, readMetricsSnapshot, totalOf } from "./metrics_snapshot.ts";
-import type { Route } from "../http/router.ts";
+import type { Route } from "../http/route.ts";
 
 const querySchema = z.object({
   organization_id: organizationIdParam,
@@ -64,14 +63,18 @@ function figures(snapshot: Omit<DatasetSnapshot, "dataset">) {
  * dataset; the most hit entries with their tags, the entries per tag, and the
  * last nightly run (`null` before the first one).
  */
-export function metricsRoute(sql: Sql, verifyToken: AccessTokenVerifier): Route {
+export function metricsRoute(sql: Sql, verifyCaller: CallerVerifier): Route {
   return {
     method: "GET",
     path: "/metrics",
+    query: true,
     handle: async (request, url) => {
-      const identity = await authenticateAdmin(request, verifyToken);
-      const query = parseAdminQuery(url, querySchema);
-      const scope = await resolveAdminScope(sql, identity, query.organization_id);
+      const { query, scope } = await openAdminRequest(
+        { sql, verifyCaller },
+        request,
+        url,
+        querySchema,
+      );
       const [snapshot, lastNightlyRun] = await Promise.all([
         readMetricsSnapshot(sql, {
           organizationId: scope.organizationId,

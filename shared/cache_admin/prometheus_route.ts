@@ -1,13 +1,13 @@
 import type { Sql } from "postgres";
 import { Gauge, Registry } from "prom-client";
 import { z } from "zod";
-import type { AccessTokenVerifier } from "../auth/access_token.ts";
+import type { CallerVerifier } from "../auth/caller.ts";
 import { latencyQuantile } from "../cache/latency_histogram.ts";
 import { authenticateAdmin } from "./admin_caller.ts";
 import { organizationIdParam, parseAdminQuery, wholeNumberParam } from "./admin_query.ts";
 import { requireServiceRole } from "./admin_scope.ts";
 import { hitRate, type MetricsSnapshot, readMetricsSnapshot } from "./metrics_snapshot.ts";
-import type { Route } from "../http/router.ts";
+import type { Route } from "../http/route.ts";
 
 const querySchema = z.object({
   organization_id: organizationIdParam,
@@ -79,12 +79,13 @@ export async function renderPrometheus(
  * `GET /cache-admin/metrics/prometheus[?organization_id=][&hours=24]`: the metrics
  * in the Prometheus text format, for scraping with the service-role key.
  */
-export function prometheusRoute(sql: Sql, verifyToken: AccessTokenVerifier): Route {
+export function prometheusRoute(sql: Sql, verifyCaller: CallerVerifier): Route {
   return {
     method: "GET",
     path: "/metrics/prometheus",
+    query: true,
     handle: async (request, url) => {
-      const identity = await authenticateAdmin(request, verifyToken);
+      const identity = await authenticateAdmin(request, verifyCaller);
       requireServiceRole(identity, "the Prometheus endpoint");
       const query = parseAdminQuery(url, querySchema);
       const snapshot = await readMetricsSnapshot(sql, {

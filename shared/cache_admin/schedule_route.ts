@@ -1,12 +1,12 @@
 import type { Sql } from "postgres";
-import type { AccessTokenVerifier } from "../auth/access_token.ts";
+import type { CallerVerifier } from "../auth/caller.ts";
 import { formatDuration } from "../cache/durations.ts";
 import { authenticateAdmin } from "./admin_caller.ts";
 import { requireServiceRole } from "./admin_scope.ts";
 import type { CacheAdminSettings } from "./cache_admin_settings.ts";
 import { CLEANUP_JOB_NAME } from "./health_inputs.ts";
 import { logMaintenance } from "./maintenance_log.ts";
-import type { Route } from "../http/router.ts";
+import type { Route } from "../http/route.ts";
 
 /**
  * `POST /cache-admin/maintenance/schedule` (service role, no body): registers the
@@ -15,14 +15,14 @@ import type { Route } from "../http/router.ts";
  */
 export function scheduleRoute(
   sql: Sql,
-  verifyToken: AccessTokenVerifier,
+  verifyCaller: CallerVerifier,
   settings: Pick<CacheAdminSettings, "CACHE_CLEANUP_INTERVAL">,
 ): Route {
   return {
     method: "POST",
     path: "/maintenance/schedule",
     handle: async (request) => {
-      const identity = await authenticateAdmin(request, verifyToken);
+      const identity = await authenticateAdmin(request, verifyCaller);
       requireServiceRole(identity, "the cleanup schedule");
       const startedAt = new Date();
       const started = performance.now();

@@ -1,6 +1,6 @@
 import type { CacheResult } from "../cache/cache_result.ts";
 import { etagMatches } from "../cache/etag.ts";
-import type { HeaderRecord } from "../http/cors.ts";
+import type { HeaderRecord } from "../http/header_record.ts";
 
 /** The body the datasets function serves (serialized once, at cache-write time). */
 export interface DatasetBody {

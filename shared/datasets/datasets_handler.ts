@@ -1,11 +1,11 @@
 import type { Sql } from "postgres";
-import { type AccessTokenVerifier, bearerToken } from "../auth/access_token.ts";
+import type { CallerVerifier } from "../auth/caller.ts";
 import type { CacheParams } from "../cache/cache_key.ts";
 import type { CacheStack } from "../cache/cache_stack.ts";
 import { type CacheConfig, policyFor } from "../cache/config.ts";
-import { corsHeaders, preflightResponse } from "../http/cors.ts";
-import { errorResponse } from "../http/error_response.ts";
-import { ForbiddenError, MethodNotAllowedError, UnauthorizedError } from "../http/errors.ts";
+import type { ShellContext } from "../http/app.ts";
+import { ForbiddenError, InvalidRequestError, UnauthorizedError } from "../http/errors.ts";
+import { hasBody } from "../http/route.ts";
 import { type DatasetBody, datasetResponse } from "./dataset_response.ts";
 import { type DatasetRequest, DatasetRequestParser } from "./dataset_request.ts";
 import { type DatasetDocument, type QueryCaller, queryDataset } from "./dataset_query.ts";
@@ -17,13 +17,15 @@ export interface DatasetsHandlerDependencies {
   readonly cache: CacheStack;
   /** The configuration `cache` was built with (for `meta.tier`). */
   readonly cacheConfig: CacheConfig;
-  readonly verifyToken: AccessTokenVerifier;
+  readonly verifyCaller: CallerVerifier;
   readonly membership: MembershipChecker;
-  readonly allowedOrigins: readonly string[];
 }
 
 /** Datasets whose rows depend on the caller, not only on the organization. */
 const USER_SCOPED_DATASETS = new Set(["user-preferences"]);
+
+/** No CORS headers of its own: the shell's CORS middleware adds them. */
+const NO_HEADERS = {};
 
 /**
  * Decides who may read before any cache lookup: a member of the organization
@@ -34,66 +36,63 @@ async function authorize(
   target: DatasetRequest,
   deps: DatasetsHandlerDependencies,
 ): Promise<{ caller: QueryCaller; userId: string | undefined }> {
-  const token = await deps.verifyToken(bearerToken(request));
-  if (token.role === "service_role") {
-    return { caller: { role: "service_role", claims: token.claims }, userId: undefined };
+  const caller = await deps.verifyCaller(request);
+  if (caller.role === "service_role") {
+    return { caller: { role: "service_role", claims: caller.claims }, userId: undefined };
   }
-  if (token.role !== "authenticated" || !token.userId) {
+  if (caller.role !== "authenticated" || !caller.userId) {
     throw new UnauthorizedError("Sign in first: datasets are served to organization members");
   }
-  if (!(await deps.membership.isMember(token.userId, target.organizationId))) {
+  if (!(await deps.membership.isMember(caller.userId, target.organizationId))) {
     throw new ForbiddenError(`Not a member of organization ${target.organizationId}`);
   }
-  return { caller: { role: "authenticated", claims: token.claims }, userId: token.userId };
+  return { caller: { role: "authenticated", claims: caller.claims }, userId: caller.userId };
 }
 
 /**
- * `GET|HEAD /datasets/<dataset>?organization_id=<uuid>[&params]`: authorize,
- * then serve from the cache (L1 → L2 → compute); `OPTIONS` answers CORS preflights.
+ * `GET|HEAD /datasets/<dataset>?organization_id=<uuid>[&params]`: validate,
+ * authorize, then serve from the cache (L1 → L2 → compute). Errors are thrown to
+ * the shell's `onError`.
  */
 export function createDatasetsHandler(
   deps: DatasetsHandlerDependencies,
-): (request: Request) => Promise<Response> {
-  const cors = { allowedOrigins: deps.allowedOrigins, allowedMethods: ["GET", "HEAD", "OPTIONS"] };
+): (c: ShellContext) => Promise<Response> {
   const parser = new DatasetRequestParser();
-  return async function serveDataset(request: Request): Promise<Response> {
-    if (request.method === "OPTIONS") return preflightResponse(request, cors);
-    const headers = corsHeaders(request, cors);
-    try {
-      if (request.method !== "GET" && request.method !== "HEAD") {
-        throw new MethodNotAllowedError(["GET", "HEAD", "OPTIONS"]);
-      }
-      const target = parser.parse(request.url);
-      const { caller, userId } = await authorize(request, target, deps);
-      const params: CacheParams = USER_SCOPED_DATASETS.has(target.dataset)
-        ? { ...target.params, user: userId ?? "service_role" }
-        : target.params;
-      const result = await deps.cache.get<DatasetDocument>({
-        organizationId: target.organizationId,
-        dataset: target.dataset,
-        params,
-        compute: () =>
-          queryDataset(deps.sql, caller, target.dataset, target.organizationId, target.params),
-        serialize: (document, window) => {
-          const body: DatasetBody = {
-            data: document.rows,
-            meta: {
-              dataset: target.dataset,
-              organization_id: target.organizationId,
-              generated_at: window.generatedAt.toISOString(),
-              fresh_until: window.freshUntil.toISOString(),
-              tier: policyFor(deps.cacheConfig, target.dataset).tier,
-              ...("as_of_date" in document
-                ? { as_of_date: document.as_of_date, rebuilt_at: document.rebuilt_at }
-                : {}),
-            },
-          };
-          return JSON.stringify(body);
-        },
-      });
-      return datasetResponse(request, result, headers);
-    } catch (error) {
-      return errorResponse(error, headers);
-    }
+  return async function serveDataset(c: ShellContext): Promise<Response> {
+    const request = c.req.raw;
+    if (hasBody(request)) throw new InvalidRequestError("Unexpected body: datasets takes none");
+    const target = parser.parse(request.url);
+    const log = c.var.log;
+    log.dataset = target.dataset;
+    log.organization_id = target.organizationId;
+    const { caller, userId } = await authorize(request, target, deps);
+    const params: CacheParams = USER_SCOPED_DATASETS.has(target.dataset)
+      ? { ...target.params, user: userId ?? "service_role" }
+      : target.params;
+    const result = await deps.cache.get<DatasetDocument>({
+      organizationId: target.organizationId,
+      dataset: target.dataset,
+      params,
+      compute: () =>
+        queryDataset(deps.sql, caller, target.dataset, target.organizationId, target.params),
+      serialize: (document, window) => {
+        const body: DatasetBody = {
+          data: document.rows,
+          meta: {
+            dataset: target.dataset,
+            organization_id: target.organizationId,
+            generated_at: window.generatedAt.toISOString(),
+            fresh_until: window.freshUntil.toISOString(),
+            tier: policyFor(deps.cacheConfig, target.dataset).tier,
+            ...("as_of_date" in document
+              ? { as_of_date: document.as_of_date, rebuilt_at: document.rebuilt_at }
+              : {}),
+          },
+        };
+        return JSON.stringify(body);
+      },
+    });
+    log.cache = result.status;
+    return datasetResponse(request, result, NO_HEADERS);
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Every error a function answers with deliberately. Each class has a stable
- * `code`; `shared/http/error_response.ts` maps codes to HTTP statuses in one place.
+ * `code`; `shared/http/error_status.ts` maps codes to HTTP statuses in one place.
  */
 export class AppError extends Error {
   override name = "AppError";
@@ -13,6 +13,14 @@ export class AppError extends Error {
     options?: ErrorOptions,
   ) {
     super(message, options);
+  }
+
+  /**
+   * True for errors of the request itself (4xx): the cache passes them through
+   * unchanged and does not count them as failures (see `isCallerFault`).
+   */
+  get callerFault(): boolean {
+    return this.code !== "internal_error" && this.code !== "service_unavailable";
   }
 }
 
@@ -80,18 +88,20 @@ export class UnsupportedMediaTypeError extends AppError {
   }
 }
 
-/** The caller sends too much, too fast. */
-export class RateLimitedError extends AppError {
-  override name = "RateLimitedError";
-  constructor(message = "Too many requests: retry later") {
-    super("rate_limited", message);
-  }
-}
-
 /** A dependency (the database) is unavailable. */
 export class ServiceUnavailableError extends AppError {
   override name = "ServiceUnavailableError";
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    options?: ErrorOptions & {
+      /** Seconds for `Retry-After`. @default 5 */
+      readonly retryAfterSeconds?: number;
+    },
+  ) {
     super("service_unavailable", message, undefined, options);
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
+
+  /** Seconds for `Retry-After`, when the error knows better than the default. */
+  readonly retryAfterSeconds: number | undefined;
 }

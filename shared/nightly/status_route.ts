@@ -1,8 +1,8 @@
 import type { Sql } from "postgres";
 import { z } from "zod";
-import { type AccessTokenVerifier, bearerToken } from "../auth/access_token.ts";
+import type { CallerVerifier } from "../auth/caller.ts";
 import type { Clock } from "../cache/clock.ts";
-import type { Route } from "../http/router.ts";
+import type { Route } from "../http/route.ts";
 import { ForbiddenError, UnauthorizedError } from "../http/errors.ts";
 import { queryParams } from "../http/query_params.ts";
 import { parseOrThrow } from "../http/validation.ts";
@@ -16,7 +16,7 @@ const querySchema = z.object({
 /** What a status route needs. */
 export interface StatusRouteOptions {
   readonly sql: Sql;
-  readonly verifyToken: AccessTokenVerifier;
+  readonly verifyCaller: CallerVerifier;
   readonly settings: Pick<NightlySettings, "overdueAfterMs" | "localTime">;
   readonly clock: Clock;
 }
@@ -32,8 +32,9 @@ export function statusRoute(options: StatusRouteOptions): Route {
   return {
     method: "GET",
     path: "/status",
+    query: true,
     handle: async (request, url) => {
-      const token = await options.verifyToken(bearerToken(request));
+      const token = await options.verifyCaller(request);
       const query = parseOrThrow(querySchema, queryParams(url), "query");
       const isService = token.role === "service_role";
       if (!isService && (token.role !== "authenticated" || !token.userId)) {

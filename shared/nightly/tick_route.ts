@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Route } from "../http/router.ts";
+import type { Route } from "../http/route.ts";
 import { readJsonBody } from "../http/json_body.ts";
 import { verifyCronSecret } from "./cron_secret.ts";
 import { type InvocationContext, runOverdueCheck, runTick } from "./invocation.ts";
@@ -19,6 +19,7 @@ export function tickRoute(context: InvocationContext): Route {
   return {
     method: "POST",
     path: "/",
+    body: "optional-json",
     handle: async (request) => {
       await verifyCronSecret(request, context.settings.cronSecret);
       const hasBody = request.body !== null && request.headers.get("content-length") !== "0";

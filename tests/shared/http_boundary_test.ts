@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { corsHeaders } from "../../shared/http/cors.ts";
-import { errorResponse } from "../../shared/http/error_response.ts";
+import { CacheComputeError, CacheStoreError, InvalidTagError } from "../../shared/cache/errors.ts";
+import { answerOf } from "../../shared/http/error_status.ts";
 import { readJsonBody } from "../../shared/http/json_body.ts";
 import { MAX_QUERY_LENGTH, queryParams } from "../../shared/http/query_params.ts";
 
@@ -9,8 +9,8 @@ async function statusOf(promise: Promise<unknown>): Promise<{ status: number; co
   try {
     await promise;
   } catch (error) {
-    const response = errorResponse(error);
-    return { status: response.status, code: (await response.json()).error.code };
+    const { status, code } = answerOf(error);
+    return { status, code };
   }
   throw new Error("expected a rejection");
 }
@@ -36,12 +36,9 @@ Deno.test("readJsonBody answers each bad body with its status and code", async (
     });
   }
   await t.step("validation details name the field", async () => {
-    const response = errorResponse(
-      await readJsonBody(post('{"name":""}'), schema).catch((e) => e),
-    );
-    const body = await response.json();
-    assert.equal(body.error.details.problems[0].path, "name");
-    assert.match(body.error.message, /^Invalid body: name: /);
+    const answer = answerOf(await readJsonBody(post('{"name":""}'), schema).catch((e) => e));
+    assert.equal((answer.details as { problems: { path: string }[] }).problems[0]!.path, "name");
+    assert.match(answer.message, /^Invalid body: name: /);
   });
 });
 
@@ -58,28 +55,67 @@ Deno.test("queryParams refuses repeated and oversize parameters", async () => {
   });
 });
 
-Deno.test("corsHeaders allows listed origins only", () => {
-  const from = (origin: string) => new Request("http://x", { headers: { origin } });
-  assert.equal(corsHeaders(from("https://a.example"))["Access-Control-Allow-Origin"], "*");
-  const listed = { allowedOrigins: ["https://a.example"] };
-  assert.equal(
-    corsHeaders(from("https://a.example"), listed)["Access-Control-Allow-Origin"],
-    "https://a.example",
-  );
-  assert.equal(
-    corsHeaders(from("https://evil.example"), listed)["Access-Control-Allow-Origin"],
-    undefined,
-  );
-  assert.match(
-    corsHeaders(from("https://a.example"))["Access-Control-Expose-Headers"]!,
-    /etag/,
-  );
+Deno.test("answerOf maps cache codes and outages to statuses, only at the shell", async (t) => {
+  const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), {
+    code: "ECONNREFUSED",
+  });
+  const cases: Array<[string, unknown, number, string]> = [
+    [
+      "a bad tag (E_INVALID_TAG)",
+      new InvalidTagError("Invalid tag: empty"),
+      400,
+      "invalid_request",
+    ],
+    [
+      "the store down (E_STORE_UNAVAILABLE)",
+      new CacheStoreError("read"),
+      503,
+      "service_unavailable",
+    ],
+    ["a connection refused", refused, 503, "service_unavailable"],
+    [
+      "a computation that failed on a refused connection",
+      new CacheComputeError("k", { cause: refused }),
+      503,
+      "service_unavailable",
+    ],
+    [
+      "a postgres.js connect timeout",
+      Object.assign(new Error("write CONNECT_TIMEOUT"), { code: "CONNECT_TIMEOUT" }),
+      503,
+      "service_unavailable",
+    ],
+    [
+      "too many connections (53300)",
+      Object.assign(new Error("sorry, too many clients already"), { code: "53300" }),
+      503,
+      "service_unavailable",
+    ],
+    [
+      "a statement timeout (57014)",
+      Object.assign(new Error("canceling statement due to statement timeout"), { code: "57014" }),
+      503,
+      "service_unavailable",
+    ],
+    [
+      "a failed computation",
+      new CacheComputeError("k", { cause: new Error("bug") }),
+      500,
+      "internal_error",
+    ],
+    ["an unknown error", new TypeError("x is undefined"), 500, "internal_error"],
+  ];
+  for (const [label, error, status, code] of cases) {
+    await t.step(label, () => {
+      const answer = answerOf(error);
+      assert.deepEqual([answer.status, answer.code], [status, code]);
+      assert.equal(answer.retryAfterSeconds !== undefined, status === 503);
+    });
+  }
 });
 
-Deno.test("errorResponse never leaks internals of unknown errors", async () => {
-  const response = errorResponse(new Error("password=hunter2 at line 3"));
-  assert.equal(response.status, 500);
-  const text = await response.text();
-  assert.doesNotMatch(text, /hunter2|line 3/);
-  assert.equal(JSON.parse(text).error.code, "internal_error");
+Deno.test("answerOf never shows internals of unknown errors", () => {
+  const answer = answerOf(new Error("password=hunter2 at line 3"));
+  assert.equal(answer.status, 500);
+  assert.doesNotMatch(JSON.stringify(answer), /hunter2|line 3/);
 });

@@ -10,31 +10,34 @@ import { invalidateRoute } from "../../../shared/cache_admin/invalidate_route.ts
 import { maintenanceRoute } from "../../../shared/cache_admin/maintenance_route.ts";
 import { metricsRoute } from "../../../shared/cache_admin/metrics_route.ts";
 import { prometheusRoute } from "../../../shared/cache_admin/prometheus_route.ts";
-import { type Route, serveRoutes } from "../../../shared/http/router.ts";
 import { scheduleRoute } from "../../../shared/cache_admin/schedule_route.ts";
 import { createDatabaseClient } from "../../../shared/db/client.ts";
 import { readFunctionEnv } from "../../../shared/env.ts";
-import {
-  corsPolicy,
-  projectTokenVerifier,
-  readFunctionSettings,
-} from "../../../shared/function_settings.ts";
+import { callerVerifier, readFunctionSettings } from "../../../shared/function_settings.ts";
+import { createShell, serveRoutes } from "../../../shared/http/app.ts";
+import { configureLogging, logger } from "../../../shared/log/logging.ts";
 
 const env = readFunctionEnv();
 const settings = readFunctionSettings();
+configureLogging({ level: settings.LOG_LEVEL });
 const adminSettings = readCacheAdminSettings();
 const sql = createDatabaseClient(env.SUPABASE_DB_URL, { maxConnections: 3 });
-const verifyToken = projectTokenVerifier(settings, env.SUPABASE_URL);
-const cors = corsPolicy(settings, ["GET", "POST", "OPTIONS"]);
+const verifyCaller = callerVerifier(settings, env);
 
-const routes: Route[] = [
-  invalidateRoute(sql, verifyToken),
-  metricsRoute(sql, verifyToken),
-  prometheusRoute(sql, verifyToken),
-  healthRoute(sql, verifyToken, adminSettings),
-  maintenanceRoute(sql, verifyToken, adminSettings),
-  historyRoute(sql, verifyToken),
-  scheduleRoute(sql, verifyToken, adminSettings),
-];
+const app = createShell({
+  name: "cache-admin",
+  allowedOrigins: settings.CORS_ALLOWED_ORIGINS,
+  log: logger("cache-admin"),
+  vary: ["Authorization", "apikey"],
+});
+serveRoutes(app, "cache-admin", [
+  invalidateRoute(sql, verifyCaller),
+  metricsRoute(sql, verifyCaller),
+  prometheusRoute(sql, verifyCaller),
+  healthRoute(sql, verifyCaller, adminSettings),
+  maintenanceRoute(sql, verifyCaller, adminSettings),
+  historyRoute(sql, verifyCaller),
+  scheduleRoute(sql, verifyCaller, adminSettings),
+]);
 
-Deno.serve(serveRoutes("cache-admin", routes, cors));
+Deno.serve(app.fetch);

@@ -2,7 +2,7 @@
  * `datasets`: per-organization analytics and reference data from the tiered cache.
  *
  * GET /functions/v1/datasets/<dataset>?organization_id=<uuid>[&params]
- * with `Authorization: Bearer <user access token>` (or the service-role key).
+ * with `Authorization: Bearer <user access token>` (or a secret key / the service-role key).
  * See README "Cached reads" for datasets, parameters, headers and errors.
  */
 import { CacheStack } from "../../../shared/cache/cache_stack.ts";
@@ -13,25 +13,50 @@ import { createDatasetsHandler } from "../../../shared/datasets/datasets_handler
 import { MembershipChecker } from "../../../shared/datasets/membership.ts";
 import { createDatabaseClient } from "../../../shared/db/client.ts";
 import { readFunctionEnv } from "../../../shared/env.ts";
-import { projectTokenVerifier, readFunctionSettings } from "../../../shared/function_settings.ts";
+import { callerVerifier, readFunctionSettings } from "../../../shared/function_settings.ts";
+import { createShell } from "../../../shared/http/app.ts";
+import { MethodNotAllowedError } from "../../../shared/http/errors.ts";
+import { logCacheEvents } from "../../../shared/log/cache_event_log.ts";
+import { errorChain } from "../../../shared/log/error_chain.ts";
+import { configureLogging, logger } from "../../../shared/log/logging.ts";
 
 const env = readFunctionEnv();
 const shared = readFunctionSettings();
+configureLogging({ level: shared.LOG_LEVEL });
+const log = logger("datasets");
 const settings = readDatasetsConfig();
 const cacheConfig = readCacheConfig();
 const sql = createDatabaseClient(env.SUPABASE_DB_URL, { maxConnections: 5 });
 const cache = new CacheStack({ store: new PostgresCacheStore(sql), config: cacheConfig });
+logCacheEvents(cache.events, logger("datasets", "cache"));
 
 // Hit counts are aggregated in the isolate; flush them before it goes away.
 addEventListener("beforeunload", () => {
-  cache.hits.flush().catch((error) => console.error("datasets: hit flush failed:", error));
+  cache.hits.flush().catch((error) =>
+    log.error("hit flush failed", { event: "hits.flush", error: errorChain(error) })
+  );
 });
 
-Deno.serve(createDatasetsHandler({
-  sql,
-  cache,
-  cacheConfig,
-  verifyToken: projectTokenVerifier(shared, env.SUPABASE_URL),
-  membership: new MembershipChecker(sql, { ttlMs: settings.DATASETS_MEMBERSHIP_TTL }),
+const app = createShell({
+  name: "datasets",
   allowedOrigins: shared.CORS_ALLOWED_ORIGINS,
-}));
+  log,
+  // The answer depends on who calls (a member, another user, no one).
+  vary: ["Authorization", "apikey"],
+});
+app.on(
+  ["GET", "HEAD"],
+  "/*",
+  createDatasetsHandler({
+    sql,
+    cache,
+    cacheConfig,
+    verifyCaller: callerVerifier(shared, env),
+    membership: new MembershipChecker(sql, { ttlMs: settings.DATASETS_MEMBERSHIP_TTL }),
+  }),
+);
+app.all("/*", () => {
+  throw new MethodNotAllowedError(["GET", "HEAD", "OPTIONS"]);
+});
+
+Deno.serve(app.fetch);

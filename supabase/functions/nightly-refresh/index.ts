@@ -8,14 +8,11 @@
  * See shared/nightly/ and the README section "Nightly refresh".
  */
 import { systemClock } from "../../../shared/cache/clock.ts";
-import { serveRoutes } from "../../../shared/http/router.ts";
 import { createDatabaseClient } from "../../../shared/db/client.ts";
 import { readFunctionEnv } from "../../../shared/env.ts";
-import {
-  corsPolicy,
-  projectTokenVerifier,
-  readFunctionSettings,
-} from "../../../shared/function_settings.ts";
+import { callerVerifier, readFunctionSettings } from "../../../shared/function_settings.ts";
+import { createShell, serveRoutes } from "../../../shared/http/app.ts";
+import { configureLogging, logger } from "../../../shared/log/logging.ts";
 import { secretsOf } from "../../../shared/nightly/notices/redact.ts";
 import { readNightlySettings } from "../../../shared/nightly/settings.ts";
 import { statusRoute } from "../../../shared/nightly/status_route.ts";
@@ -23,12 +20,21 @@ import { tickRoute } from "../../../shared/nightly/tick_route.ts";
 
 const env = readFunctionEnv();
 const functionSettings = readFunctionSettings();
+configureLogging({ level: functionSettings.LOG_LEVEL });
 const settings = readNightlySettings();
 // One connection per processing lane, plus one for claims, ticks and notices.
 const sql = createDatabaseClient(env.SUPABASE_DB_URL, {
   maxConnections: settings.concurrency + 1,
 });
-const routes = [
+
+// Browsers may read /status (an admin dashboard); pg_cron is not a browser.
+const app = createShell({
+  name: "nightly-refresh",
+  allowedOrigins: functionSettings.CORS_ALLOWED_ORIGINS,
+  log: logger("nightly-refresh"),
+  vary: ["Authorization", "apikey"],
+});
+serveRoutes(app, "nightly-refresh", [
   tickRoute({
     sql,
     settings,
@@ -43,11 +49,8 @@ const routes = [
     sql,
     settings,
     clock: systemClock,
-    verifyToken: projectTokenVerifier(functionSettings, env.SUPABASE_URL),
+    verifyCaller: callerVerifier(functionSettings, env),
   }),
-];
+]);
 
-// Browsers may read /status (an admin dashboard); pg_cron is not a browser.
-const cors = corsPolicy(functionSettings, ["GET", "POST", "OPTIONS"]);
-
-Deno.serve(serveRoutes("nightly-refresh", routes, cors));
+Deno.serve(app.fetch);

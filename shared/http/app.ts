@@ -1,0 +1,192 @@
+/**
+ * The HTTP shell every function is served by (Hono, npm `hono`): request id,
+ * one JSON log line per request, CORS (Hono's middleware) with a complete `Vary`,
+ * strict method / content type / body / query checks per route, and one
+ * `onError` where every error meets its status (`error_status.ts`).
+ *
+ * @module
+ */
+import type { Logger } from "@logtape/logtape";
+import { type Context, Hono } from "hono";
+import { cors } from "hono/cors";
+import { errorChain } from "../log/error_chain.ts";
+import { answerOf } from "./error_status.ts";
+import { MethodNotAllowedError, NotFoundError } from "./errors.ts";
+import { checkRequestShape, type Route } from "./route.ts";
+
+/** What a request's log line says besides method, route, status and duration. */
+export interface RequestLogFields {
+  organization_id?: string;
+  dataset?: string;
+  /** `X-Cache` of a dataset read: HIT, MISS, STALE, BYPASS. */
+  cache?: string;
+  /** Who called: `user`, `service_role`, `anon`, `cron`. */
+  caller?: string;
+}
+
+/** Variables of the shell's Hono context. */
+export interface ShellEnv {
+  Variables: {
+    requestId: string;
+    /** Fields a handler adds to the request's log line. */
+    log: RequestLogFields;
+  };
+}
+
+/** The context route handlers receive. */
+export type ShellContext = Context<ShellEnv>;
+
+/** How a function is served. */
+export interface ShellOptions {
+  /** Function name: its routes live under `/<name>` (the path the platform passes on). */
+  readonly name: string;
+  /** Origins allowed to call from a browser, or `["*"]`. */
+  readonly allowedOrigins: readonly string[];
+  readonly log: Logger;
+  /**
+   * Request headers the answers depend on besides `Origin` (e.g. `Authorization`
+   * where the answer depends on the caller): declared in `Vary` on every answer.
+   */
+  readonly vary?: readonly string[];
+  /** Response headers browser code may read, besides the defaults. */
+  readonly exposeHeaders?: readonly string[];
+}
+
+/** Headers supabase-js sends, plus those of conditional and traced requests. */
+const ALLOWED_HEADERS = [
+  "authorization",
+  "x-client-info",
+  "apikey",
+  "content-type",
+  "if-none-match",
+  "x-request-id",
+];
+
+/**
+ * The request header carrying the platform's request id: hosted Supabase's API
+ * gateway sets `sb-request-id`; `x-request-id` is accepted from other proxies.
+ * Either is answered back in `X-Request-Id`.
+ */
+const PLATFORM_REQUEST_ID = "sb-request-id";
+
+/** The platform's request id (`sb-request-id`, else `x-request-id`) when well-formed, else a new one. */
+function requestIdOf(request: Request): string {
+  const given = request.headers.get(PLATFORM_REQUEST_ID) ?? request.headers.get("x-request-id");
+  return given && given.length <= 255 && !/[^\w\-=]/.test(given) ? given : crypto.randomUUID();
+}
+
+/** Appends `names` to the `Vary` of `headers`, once each (case-insensitive). */
+export function appendVary(headers: Headers, names: readonly string[]): void {
+  const present = (headers.get("vary") ?? "").split(",").map((name) => name.trim())
+    .filter(Boolean);
+  const lower = new Set(present.map((name) => name.toLowerCase()));
+  for (const name of names) {
+    if (!lower.has(name.toLowerCase())) {
+      present.push(name);
+      lower.add(name.toLowerCase());
+    }
+  }
+  if (present.length > 0) headers.set("Vary", present.join(", "));
+}
+
+/**
+ * A function's Hono app with the shell around it; add routes with
+ * {@linkcode serveRoutes} (or `app.get` for a hand-written hot path).
+ */
+export function createShell(options: ShellOptions): Hono<ShellEnv> {
+  const app = new Hono<ShellEnv>({ strict: false }).basePath(`/${options.name}`);
+  const anyOrigin = options.allowedOrigins.includes("*");
+  const vary = [...(anyOrigin ? [] : ["Origin"]), ...(options.vary ?? [])];
+
+  // Headers are set after the handler, on its response: a header set before would
+  // make Hono copy the handler's response (the datasets hot path).
+  app.use(async function accessLog(c, next) {
+    const started = performance.now();
+    const requestId = requestIdOf(c.req.raw);
+    c.set("requestId", requestId);
+    c.set("log", {});
+    await next();
+    c.res.headers.set("X-Request-Id", requestId);
+    if (vary.length > 0 && c.req.method !== "OPTIONS") appendVary(c.res.headers, vary);
+    const status = c.res.status;
+    const line = {
+      function: options.name,
+      request_id: c.get("requestId"),
+      method: c.req.method,
+      route: c.req.routePath,
+      status,
+      duration_ms: Math.round((performance.now() - started) * 100) / 100,
+      ...c.get("log"),
+    };
+    if (status >= 500) options.log.error("request", line);
+    else options.log.info("request", line);
+  });
+  app.use(cors({
+    origin: anyOrigin ? "*" : [...options.allowedOrigins],
+    allowMethods: ["GET", "HEAD", "POST", "OPTIONS"],
+    allowHeaders: ALLOWED_HEADERS,
+    exposeHeaders: ["etag", "age", "x-cache", "cache-control", "x-request-id", "retry-after"],
+    maxAge: 600,
+  }));
+  app.onError((error, c) => {
+    const answer = answerOf(error);
+    if (answer.status >= 500) {
+      options.log.error("{status} {code}: {cause}", {
+        function: options.name,
+        request_id: c.get("requestId"),
+        route: c.req.routePath,
+        status: answer.status,
+        code: answer.code,
+        cause: error instanceof Error ? error.message : String(error),
+        error: errorChain(error),
+      });
+    }
+    const headers = new Headers({ "Cache-Control": "no-store" });
+    if (answer.retryAfterSeconds !== undefined) {
+      headers.set("Retry-After", String(answer.retryAfterSeconds));
+    }
+    if (answer.allow) headers.set("Allow", answer.allow.join(", "));
+    return c.json(
+      {
+        error: {
+          code: answer.code,
+          message: answer.message,
+          ...(answer.details === undefined ? {} : { details: answer.details }),
+        },
+      },
+      answer.status as 400,
+      Object.fromEntries(headers),
+    );
+  });
+  return app;
+}
+
+/**
+ * Adds `routes` to a shell: each path answers its method (GET also HEAD), 405
+ * with `Allow` for another method, and any other path 404 naming those served.
+ * Before a handler runs, the request's shape is checked strictly (`route.ts`).
+ */
+export function serveRoutes(
+  app: Hono<ShellEnv>,
+  functionName: string,
+  routes: readonly Route[],
+): Hono<ShellEnv> {
+  const paths = [...new Set(routes.map((route) => route.path))];
+  for (const route of routes) {
+    app.on(route.method === "GET" ? ["GET", "HEAD"] : [route.method], route.path, async (c) => {
+      const url = new URL(c.req.url);
+      checkRequestShape(c.req.raw, url, route);
+      return await route.handle(c.req.raw, url, c);
+    });
+  }
+  for (const path of paths) {
+    const allowed = routes.filter((route) => route.path === path).map((route) => route.method);
+    app.all(path, () => {
+      throw new MethodNotAllowedError([...allowed, "OPTIONS"]);
+    });
+  }
+  app.notFound(() => {
+    throw new NotFoundError(`Not found: ${functionName} serves ${paths.join(", ")}`);
+  });
+  return app;
+}
