@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { z } from "zod";
 import type { CallerVerifier } from "../auth/caller.ts";
 import { formatDuration } from "../cache/durations.ts";
 import { authenticateAdmin } from "./admin_caller.ts";
@@ -6,10 +7,11 @@ import { requireServiceRole } from "./admin_scope.ts";
 import type { CacheAdminSettings } from "./cache_admin_settings.ts";
 import { CLEANUP_JOB_NAME } from "./health_inputs.ts";
 import { logMaintenance } from "./maintenance_log.ts";
-import type { Route } from "../http/route.ts";
+import { readJsonBody } from "../http/json_body.ts";
+import { hasBody, type Route } from "../http/route.ts";
 
 /**
- * `POST /cache-admin/maintenance/schedule` (service role, no body): registers the
+ * `POST /cache-admin/maintenance/schedule` (service role; no body, or `{}`): registers the
  * pg_cron job of the scheduled cleanup to run every `CACHE_CLEANUP_INTERVAL`,
  * replacing the job of the same name (one job, whatever the calls), and logs it.
  */
@@ -21,9 +23,11 @@ export function scheduleRoute(
   return {
     method: "POST",
     path: "/maintenance/schedule",
+    body: "optional-json",
     handle: async (request) => {
       const identity = await authenticateAdmin(request, verifyCaller);
       requireServiceRole(identity, "the cleanup schedule");
+      if (hasBody(request)) await readJsonBody(request, z.object({}).strict(), 64);
       const startedAt = new Date();
       const started = performance.now();
       const interval = formatDuration(settings.CACHE_CLEANUP_INTERVAL);

@@ -180,7 +180,8 @@ export function serveRoutes(
     });
   }
   for (const path of paths) {
-    const allowed = routes.filter((route) => route.path === path).map((route) => route.method);
+    const allowed = routes.filter((route) => route.path === path)
+      .flatMap((route) => route.method === "GET" ? ["GET", "HEAD"] : [route.method]);
     app.all(path, () => {
       throw new MethodNotAllowedError([...allowed, "OPTIONS"]);
     });

@@ -35,7 +35,7 @@ export function hasBody(request: Request): boolean {
 /**
  * Refuses a request whose shape the route does not take, before its handler
  * runs: a query on a route without parameters or longer than `MAX_QUERY_LENGTH`,
- * a body on a route without one (400), a body that is not JSON (415).
+ * a body on a route without one (400), a content type other than JSON (415).
  */
 export function checkRequestShape(request: Request, url: URL, route: Route): void {
   if (url.search.length > MAX_QUERY_LENGTH) {
@@ -49,14 +49,11 @@ export function checkRequestShape(request: Request, url: URL, route: Route): voi
       { parameters: [...new Set(url.searchParams.keys())] },
     );
   }
-  const body = route.body ?? "none";
   const contentType = request.headers.get("content-type");
-  if (body === "none") {
-    if (hasBody(request)) {
-      throw new InvalidRequestError(`Unexpected body: ${route.method} ${route.path} takes none`);
-    }
-    if (contentType !== null && !/^application\/json\b/i.test(contentType)) {
-      throw new UnsupportedMediaTypeError();
-    }
+  if (contentType !== null && !/^application\/json\b/i.test(contentType)) {
+    throw new UnsupportedMediaTypeError();
+  }
+  if ((route.body ?? "none") === "none" && hasBody(request)) {
+    throw new InvalidRequestError(`Unexpected body: ${route.method} ${route.path} takes none`);
   }
 }

@@ -135,7 +135,7 @@ Deno.test("customTag rejects empty, long, malformed and too many tags", () => {
   for (const bad of ["", " ", "-x", "x".repeat(129), "a b", "ü", "x/y"]) {
     const error = thrownBy(() => customTag(ORG_A, bad));
     assert.ok(error instanceof InvalidTagError);
-    assert.deepEqual(error.code, "invalid_request");
+    assert.deepEqual(error.code, "E_INVALID_TAG");
     assert.match(error.message, /^Invalid tag: expected 1 to 128 letters/);
   }
   const many = Array.from({ length: 101 }, (_, index) => `t${index}`);

@@ -164,7 +164,7 @@ Deno.test("CacheStack.get serves stale when the refresh fails (stale-if-error), 
     clock.advance(300_000); // past retention: nothing servable, the failure surfaces
     const error = await read().catch((e) => e);
     assert.ok(error instanceof CacheComputeError);
-    assert.equal(error.code, "internal_error");
+    assert.equal(error.code, "E_COMPUTE_FAILED");
     assert.equal((error.cause as Error).message, "warehouse down");
     assert.ok(!error.message.includes("warehouse"), "the cause is not shown to callers");
   }));

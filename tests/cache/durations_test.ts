@@ -31,7 +31,7 @@ Deno.test("parseDuration rejects bad input with what to fix", async (t) => {
     await t.step(JSON.stringify(input), () => {
       const error = thrownBy(() => parseDuration(input));
       assert.ok(error instanceof InvalidDurationError);
-      assert.equal(error.code, "invalid_request");
+      assert.equal(error.code, "E_INVALID_DURATION");
       assert.match(error.message, /^Invalid duration: /);
       assert.match(error.message, message);
       assert.ok(error.message.endsWith(`: received ${JSON.stringify(input)}`), error.message);
@@ -132,7 +132,7 @@ Deno.test("readCacheConfig rejects bad variables, naming each", async (t) => {
     await t.step(JSON.stringify(env), () => {
       const error = thrownBy(() => readCacheConfig((name) => env[name]));
       assert.ok(error instanceof CacheConfigError);
-      assert.deepEqual(error.code, "cache_config_invalid");
+      assert.deepEqual(error.code, "E_INVALID_CONFIG");
       assert.match(error.message, message);
     });
   }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { FakeClock } from "../../shared/cache/clock.ts";
-import { CacheComputeError } from "../../shared/cache/errors.ts";
+import { CacheComputeError, InvalidCacheInputError } from "../../shared/cache/errors.ts";
 import {
   emptyLatencyCounts,
   latencyBucket,
@@ -14,7 +14,7 @@ import {
   READ_LATENCY_BUCKETS,
 } from "../../shared/cache/latency_histogram.ts";
 import { PostgresCacheStore } from "../../shared/cache/postgres_store.ts";
-import { ForbiddenError, InvalidRequestError } from "../../shared/http/errors.ts";
+import { ForbiddenError } from "../../shared/http/errors.ts";
 import { connectAsSuperuser } from "../support/stack.ts";
 import { connectAsServiceRole, createStack, newOrganizationId } from "./support.ts";
 
@@ -149,14 +149,14 @@ Deno.test("cache.record_hits adds latency histograms bucket by bucket and refuse
     ];
     for (const [label, latencyMs] of malformed) {
       await t.step(`${label} is refused and nothing is added`, async () => {
-        await assert.rejects(store.recordHits(counter(latencyMs), T0), InvalidRequestError);
+        await assert.rejects(store.recordHits(counter(latencyMs), T0), InvalidCacheInputError);
         const [row] = await admin`
           select hits::int from cache.counters where organization_id = ${org}::uuid`;
         assert.equal(row?.hits, 2);
       });
     }
     await t.step("a negative failure count is refused", async () => {
-      await assert.rejects(store.recordHits(counter({}, -1), T0), InvalidRequestError);
+      await assert.rejects(store.recordHits(counter({}, -1), T0), InvalidCacheInputError);
     });
   } finally {
     await admin`delete from cache.counters where organization_id = ${org}::uuid`;

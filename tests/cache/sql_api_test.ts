@@ -3,8 +3,7 @@
  * on a service_role connection (inspection queries as the superuser).
  */
 import assert from "node:assert/strict";
-import { InvalidRequestError } from "../../shared/http/errors.ts";
-import { CacheStoreError } from "../../shared/cache/errors.ts";
+import { CacheStoreError, InvalidCacheInputError } from "../../shared/cache/errors.ts";
 import { PostgresCacheStore } from "../../shared/cache/postgres_store.ts";
 import { datasetTag, organizationTag } from "../../shared/cache/tags.ts";
 import { connectAsSuperuser } from "../support/stack.ts";
@@ -208,7 +207,7 @@ Deno.test("cache.invalidate_tags rejects a bad mode or bad tags as invalid input
       ] as const
     ) {
       const error = await store.invalidateTags(tags, mode as "expire").catch((e) => e);
-      assert.ok(error instanceof InvalidRequestError, String(error));
+      assert.ok(error instanceof InvalidCacheInputError, String(error));
       assert.match(error.message, message);
     }
   }));
@@ -346,7 +345,7 @@ Deno.test("cache.record_hits adds batched counts per entry and per organization,
       { entries: [{ key: entry.key, hits: -1, lastHitAt: T0 }], counters: [] },
       T0,
     ).catch((e) => e);
-    assert.ok(error instanceof InvalidRequestError);
+    assert.ok(error instanceof InvalidCacheInputError);
   }));
 
 Deno.test("cache.cleanup deletes expired and purged entries and expired leases, nothing else", () =>

@@ -308,7 +308,7 @@ Deno.test("metrics are for owners, admins and the service role; Prometheus for t
         headers: { Authorization: `Bearer ${serviceRoleKey}` },
       });
       assert.equal(response.status, 405);
-      assert.equal(response.headers.get("allow"), "GET, OPTIONS");
+      assert.equal(response.headers.get("allow"), "GET, HEAD, OPTIONS");
       assert.equal((await response.json()).error.code, "method_not_allowed");
     });
   });

@@ -25,7 +25,7 @@ Deno.test("health refuses a bad JWT with 401 JSON (verify_jwt is on)", async () 
 Deno.test("health answers other methods and paths with JSON errors", async () => {
   const post = await fetch(functionUrl("health"), { method: "POST", headers: authorized });
   assert.equal(post.status, 405);
-  assert.equal(post.headers.get("allow"), "GET, HEAD");
+  assert.equal(post.headers.get("allow"), "GET, HEAD, OPTIONS");
   assert.equal((await post.json()).error.code, "method_not_allowed");
   const subPath = await fetch(functionUrl("health/elsewhere"), { headers: authorized });
   assert.equal(subPath.status, 404);

@@ -148,7 +148,7 @@ Deno.test("shell answers unknown paths 404 and other methods 405 with Allow", as
   assert.match((await missing.json()).error.message, /fn serves \/ok, \/query, /);
   const wrong = await get("/query", {}, "DELETE");
   assert.equal(wrong.status, 405);
-  assert.equal(wrong.headers.get("Allow"), "GET, OPTIONS");
+  assert.equal(wrong.headers.get("Allow"), "GET, HEAD, OPTIONS");
   await wrong.body?.cancel();
   const head = await get("/ok", {}, "HEAD");
   assert.equal(head.status, 200);
