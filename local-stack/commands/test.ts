@@ -12,6 +12,7 @@ import { clusterRoot } from "../postgres/cluster_location.ts";
 import { ensurePostgresInstalled } from "../postgres/install.ts";
 import { LocalStack } from "../stack.ts";
 import { summarizeJunitReport } from "../junit_summary.ts";
+import { TEST_FUNCTION_ENV } from "../../tests/support/test_function_env.ts";
 
 /** Removes clusters left behind by test runs that were killed. */
 async function removeAbandonedTestStacks(): Promise<void> {
@@ -54,6 +55,7 @@ const stack = await LocalStack.start({
   dbPort: freePort(),
   apiPort: freePort(),
   seed: false,
+  functionEnv: TEST_FUNCTION_ENV,
 });
 let tearingDown: Promise<void> | undefined;
 function tearDown(): Promise<void> {

@@ -4,6 +4,7 @@
  * Realtime RLS per organization, and every bad input refused with nothing written.
  */
 import assert from "node:assert/strict";
+import { TEST_INTERVALS } from "../support/test_function_env.ts";
 import type { Sql } from "postgres";
 import { LOCAL_ANON_KEY } from "../../local-stack/keys.ts";
 import { createTwoTenants, dropTwoTenants, type TwoTenants } from "../domain/support/tenants.ts";
@@ -39,7 +40,9 @@ async function withTenants(work: (t: TwoTenants, sql: Sql) => Promise<void>): Pr
   }
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits past the L1 bound of the datasets isolate (CACHE_L1_REVALIDATE_INTERVAL, short in tests). */
+const pastL1Bound = () =>
+  new Promise((resolve) => setTimeout(resolve, TEST_INTERVALS.l1RevalidateMs + 100));
 
 Deno.test("an owner's purge is audited, broadcast, and never served again", async () => {
   await withTenants(async (t, sql) => {
@@ -80,7 +83,7 @@ Deno.test("an owner's purge is audited, broadcast, and never served again", asyn
     assert.equal(message!.payload.organization_id, t.orgA);
     assert.equal(message!.payload.mode, "purge");
 
-    await pause(1_100); // the L1 bound of the datasets isolate (CACHE_L1_REVALIDATE_INTERVAL)
+    await pastL1Bound();
     const after = await readDataset(reader, "supplier-data", query);
     assert.equal(after.response.headers.get("x-cache"), "MISS");
     assert.notEqual(after.text, before.text);
@@ -98,7 +101,7 @@ Deno.test("an admin's expire lets readers get the old body only as STALE", async
       mode: "expire",
     });
     assert.equal(response.status, 200);
-    await pause(1_100);
+    await pastL1Bound();
     const after = await readDataset(reader, "product-metrics", query);
     assert.equal(after.response.headers.get("x-cache"), "STALE");
     assert.equal(after.text, before.text);

@@ -12,6 +12,7 @@ import { LOCAL_JWKS, LOCAL_JWT_SECRET } from "../../local-stack/keys.ts";
 import { functionEnvironment } from "../../local-stack/functions/function_env.ts";
 import { asActor } from "../support/as_role.ts";
 import { pollUntil } from "../support/poll.ts";
+import { TEST_FUNCTION_ENV, TEST_INTERVALS } from "../support/test_function_env.ts";
 import { connectAsSuperuser, testStack } from "../support/stack.ts";
 import { readDataset, serviceRoleKey, tokenFor, withTwoTenants } from "./datasets_support.ts";
 
@@ -61,8 +62,9 @@ Deno.test("a base-table write expires the live datasets of its organization only
           tx`insert into public.suppliers (organization_id, name) values (${t.orgA}, 'Fresh supplier')`,
       );
 
-      // Writes by other clients reach an isolate's L1 within CACHE_L1_REVALIDATE_INTERVAL (1s).
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      // Writes by other clients reach an isolate's L1 within CACHE_L1_REVALIDATE_INTERVAL
+      // (short in the test stack): past it, the old body is never served as fresh.
+      await new Promise((resolve) => setTimeout(resolve, TEST_INTERVALS.l1RevalidateMs + 100));
       const next = await readDataset(tokenA, "supplier-data", query);
       assert.equal(next.response.headers.get("x-cache"), "STALE", "never the old body as fresh");
       const refreshed = await pollUntil("the refreshed supplier-data", async () => {
@@ -100,7 +102,7 @@ Deno.test("two function processes sharing the database honour a purge within the
   const entrypoint = fileURLToPath(
     new URL("../../supabase/functions/datasets/index.ts", import.meta.url),
   );
-  const env = functionEnvironment(testStack);
+  const env = functionEnvironment(testStack, TEST_FUNCTION_ENV);
   const second = new FunctionProcess(
     { name: "datasets", entrypoint, verifyJwt: true },
     env,
@@ -132,8 +134,9 @@ Deno.test("two function processes sharing the database honour a purge within the
       );
 
       await sql`select cache.invalidate_datasets(${t.orgA}, array['supplier-metrics'], 'purge')`;
-      // CACHE_L1_REVALIDATE_INTERVAL defaults to 1s: past it, neither isolate serves the purged body.
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      // Past CACHE_L1_REVALIDATE_INTERVAL (short in the test stack) neither isolate serves the
+      // purged body.
+      await new Promise((resolve) => setTimeout(resolve, TEST_INTERVALS.l1RevalidateMs + 100));
       for (const baseUrl of [undefined, secondUrl]) {
         const after = await readDataset(token, "supplier-metrics", query, {}, baseUrl);
         assert.equal(after.response.status, 200, after.text);

@@ -9,7 +9,7 @@ import {
   LOCAL_SERVICE_ROLE_KEY,
   mintUserToken,
 } from "../../local-stack/keys.ts";
-import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY } from "../support/api_keys.ts";
+import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY } from "../support/test_function_env.ts";
 import { testStack } from "../support/stack.ts";
 
 const isUnauthorized = (pattern: RegExp) => (error: unknown) => {
