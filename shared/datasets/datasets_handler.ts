@@ -4,8 +4,8 @@ import type { CacheParams } from "../cache/cache_key.ts";
 import type { CacheStack } from "../cache/cache_stack.ts";
 import { type CacheConfig, policyFor } from "../cache/config.ts";
 import type { ShellContext } from "../http/app.ts";
-import { ForbiddenError, InvalidRequestError, UnauthorizedError } from "../http/errors.ts";
-import { hasBody } from "../http/route.ts";
+import { ForbiddenError, UnauthorizedError } from "../http/errors.ts";
+import { checkRequestShape } from "../http/route.ts";
 import { type DatasetBody, datasetResponse } from "./dataset_response.ts";
 import { type DatasetRequest, DatasetRequestParser } from "./dataset_request.ts";
 import { type DatasetDocument, type QueryCaller, queryDataset } from "./dataset_query.ts";
@@ -23,6 +23,9 @@ export interface DatasetsHandlerDependencies {
 
 /** Datasets whose rows depend on the caller, not only on the organization. */
 const USER_SCOPED_DATASETS = new Set(["user-preferences"]);
+
+/** The shape of a datasets request: a query (validated per dataset), no body. */
+const DATASETS_ROUTE = { method: "GET", path: "/datasets/<dataset>", query: true } as const;
 
 /** No CORS headers of its own: the shell's CORS middleware adds them. */
 const NO_HEADERS = {};
@@ -60,7 +63,7 @@ export function createDatasetsHandler(
   const parser = new DatasetRequestParser();
   return async function serveDataset(c: ShellContext): Promise<Response> {
     const request = c.req.raw;
-    if (hasBody(request)) throw new InvalidRequestError("Unexpected body: datasets takes none");
+    checkRequestShape(request, DATASETS_ROUTE);
     const target = parser.parse(request.url);
     const log = c.var.log;
     log.dataset = target.dataset;

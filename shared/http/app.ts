@@ -174,9 +174,8 @@ export function serveRoutes(
   const paths = [...new Set(routes.map((route) => route.path))];
   for (const route of routes) {
     app.on(route.method === "GET" ? ["GET", "HEAD"] : [route.method], route.path, async (c) => {
-      const url = new URL(c.req.url);
-      checkRequestShape(c.req.raw, url, route);
-      return await route.handle(c.req.raw, url, c);
+      checkRequestShape(c.req.raw, route);
+      return await route.handle(c.req.raw, new URL(c.req.url), c);
     });
   }
   for (const path of paths) {

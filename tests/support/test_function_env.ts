@@ -29,4 +29,6 @@ export const TEST_FUNCTION_ENV: Readonly<Record<string, string>> = {
   CACHE_HIT_FLUSH_INTERVAL: `${TEST_INTERVALS.hitFlushMs}ms`,
   SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: LOCAL_PUBLISHABLE_KEY }),
   SUPABASE_SECRET_KEYS: JSON.stringify({ default: LOCAL_SECRET_KEY }),
+  // One JSON line per request at info would bury the test report; failures still show.
+  LOG_LEVEL: "warning",
 };
