@@ -8,14 +8,18 @@
  */
 import type { Sql } from "postgres";
 import { type Clock, systemClock } from "../cache/clock.ts";
+import { errorChain } from "../log/error_chain.ts";
+import { logger } from "../log/logging.ts";
 import { measureDatabaseLoad } from "./database_load.ts";
 import { deliverPendingNotices, type DeliveryReport } from "./notices/delivery.ts";
 import { resolveWebhookUrl } from "./notices/webhook_url.ts";
 import {
+  type ClaimedJob,
   claimJobs,
   deferTimedOutRuns,
   type EnqueuedRun,
   enqueueDueOrganizations,
+  type JobOutcome,
   processJob,
   recordOverdueAlert,
   requestFollowUpInvocation,
@@ -79,6 +83,31 @@ export interface InvocationContext {
   readonly fetch?: typeof fetch;
 }
 
+const log = logger("nightly");
+
+/**
+ * Logs how a job ended, at its level: a failure that will be retried is a
+ * warning, a final failure an error, a claim lost to another worker (its
+ * visibility timeout passed and the job was taken over) a warning.
+ */
+function logOutcome(worker: string, job: ClaimedJob, result: JobOutcome): void {
+  const fields = {
+    event: `nightly:${result.outcome}`,
+    worker,
+    job_id: job.id,
+    organization_id: job.organization_id,
+    attempt: job.attempts + 1,
+    ...(result.error ? { cause: result.error } : {}),
+  };
+  if (result.outcome === "failed") {
+    log.error("nightly:failed organization {organization_id}", fields);
+  } else if (result.outcome === "queued") {
+    log.warn("nightly:failed organization {organization_id}, retry queued", fields);
+  } else if (result.outcome === "lost") {
+    log.warn("nightly:lost claim of organization {organization_id} (taken over)", fields);
+  } else log.debug("nightly:{event} organization {organization_id}", fields);
+}
+
 /** Extra time notices get after the budget: two webhook timeouts. */
 function deliveryDeadline(settings: NightlySettings, deadline: number): number {
   return Math.max(deadline, performance.now() + 2 * settings.webhookTimeoutMs);
@@ -98,7 +127,10 @@ async function deliver(context: InvocationContext, deadline: number): Promise<De
     });
   } catch (error) {
     // Notices never fail a refresh: they stay in the outbox for the next invocation.
-    console.error("nightly: notice delivery failed:", error);
+    log.error("nightly:notices delivery failed; notices stay in the outbox", {
+      event: "nightly:notices",
+      error: errorChain(error),
+    });
     return { delivered: 0, failed: 0, note: "delivery failed: notices stay in the outbox" };
   }
 }
@@ -142,7 +174,17 @@ export async function runTick(context: InvocationContext): Promise<TickReport> {
         // One claimed job is the rule; should a claim ever return more, none is left hanging.
         claimed += jobs.length - 1;
         for (const job of jobs) {
+          if (job.attempts > 0) {
+            log.info("nightly:retry attempt {attempt} of organization {organization_id}", {
+              event: "nightly:retry",
+              worker,
+              job_id: job.id,
+              organization_id: job.organization_id,
+              attempt: job.attempts + 1,
+            });
+          }
           const result = await processJob(sql, job, now(), settings);
+          logOutcome(worker, job, result);
           if (result.outcome === "queued") processed.retrying++;
           else processed[result.outcome]++;
         }
@@ -163,11 +205,24 @@ export async function runTick(context: InvocationContext): Promise<TickReport> {
       await requestFollowUpInvocation(sql);
       chained = true;
     } catch (error) {
-      console.error("nightly: could not chain a follow-up invocation:", (error as Error).message);
+      log.warn("nightly:chain could not request a follow-up invocation", {
+        event: "nightly:chain",
+        worker,
+        error: errorChain(error),
+      });
     }
   }
 
   const notices = await deliver(context, deadline);
+  log.info("nightly:tick {stopped_because}", {
+    event: "nightly:tick",
+    worker,
+    enqueued: enqueued?.job_count ?? 0,
+    deferred_past_deadline: deferred,
+    ...processed,
+    stopped_because: stoppedBecause,
+    chained,
+  });
   return {
     task: "tick",
     worker,

@@ -5,6 +5,8 @@
  * @module
  */
 import type { Sql } from "postgres";
+import { errorChain } from "../log/error_chain.ts";
+import { logger } from "../log/logging.ts";
 import { intervalOf, type NightlySettings } from "./settings.ts";
 
 /** A job claimed by this worker. */
@@ -111,10 +113,13 @@ export async function processJob(
           ${intervalOf(settings.retryBaseDelayMs)}::interval) as result`;
       return row!.result;
     } catch (recordError) {
-      console.error(
-        `nightly: could not record the failure of job ${job.id}; its claim will expire:`,
-        recordError,
-      );
+      logger("nightly").error("nightly:lost could not record the failure of job {job_id}", {
+        event: "nightly:record-failure",
+        job_id: job.id,
+        organization_id: job.organization_id,
+        cause: message,
+        error: errorChain(recordError),
+      });
       return { outcome: "lost", id: job.id, error: message };
     }
   }
