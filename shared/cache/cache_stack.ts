@@ -7,7 +7,7 @@
 import { BackgroundTasks, type WaitUntil } from "./background_tasks.ts";
 import { cacheKey, type CacheParams } from "./cache_key.ts";
 import { type CacheResult, cacheResult, type CacheStatus } from "./cache_result.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 import {
   type Computed,
   ComputeRunner,

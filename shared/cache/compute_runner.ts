@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../util/clock.ts";
 import type { CachePolicy } from "./config.ts";
 import { type CacheEntry, utf8Length } from "./entry.ts";
 import { computeEtag } from "./etag.ts";

@@ -23,7 +23,7 @@
  * @module
  */
 import { z } from "zod";
-import { durationSchema, formatDuration } from "./durations.ts";
+import { durationSchema, formatDuration } from "../util/durations.ts";
 import { CacheConfigError } from "./errors.ts";
 import { DATASET_NAMES, DATASET_TIERS, type DatasetName, FRESHNESS, RETENTION } from "./tiers.ts";
 

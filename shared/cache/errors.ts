@@ -5,7 +5,6 @@
  *
  * | code                     | meaning                                                      |
  * | ------------------------ | ------------------------------------------------------------ |
- * | `E_INVALID_DURATION`     | a duration string cannot be parsed                           |
  * | `E_INVALID_CACHE_KEY`    | organization, dataset or parameters cannot form a key        |
  * | `E_INVALID_TAG`          | a tag is empty, too long, malformed, or too many             |
  * | `E_INVALID_INPUT`        | the cache's SQL API refused its arguments (SQLSTATE 22023)   |
@@ -20,7 +19,6 @@
 
 /** Stable code of a cache error. */
 export type CacheErrorCode =
-  | "E_INVALID_DURATION"
   | "E_INVALID_CACHE_KEY"
   | "E_INVALID_TAG"
   | "E_INVALID_INPUT"
@@ -40,16 +38,6 @@ export class CacheError extends Error {
     options?: ErrorOptions,
   ) {
     super(message, options);
-  }
-}
-
-/** A duration string (`30s`, `10m`, `24h`) that cannot be parsed. */
-export class InvalidDurationError extends CacheError {
-  override name = "InvalidDurationError";
-  constructor(readonly value: string, reason: string) {
-    super("E_INVALID_DURATION", `Invalid duration: ${reason}: received ${JSON.stringify(value)}`, {
-      value,
-    });
   }
 }
 

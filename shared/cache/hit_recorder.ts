@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 import type { CacheEvents } from "./events.ts";
 import type { CacheStore } from "./l2_store.ts";
 import { defaultWaitUntil, type WaitUntil } from "./background_tasks.ts";

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../util/clock.ts";
 import { type CacheEntry, timeState, utf8Length } from "./entry.ts";
 import type { CacheStore, TagChange } from "./l2_store.ts";
-import { LruCache } from "./lru_cache.ts";
+import { LRUCache } from "lru-cache";
 import { TagSnapshot } from "./tag_snapshot.ts";
 
 /** Options of an {@linkcode L1Cache}. */
@@ -49,6 +49,15 @@ interface Slot {
   readonly bytes: number;
 }
 
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(
+      `Cannot create L1 cache: ${name} must be a positive integer: received ${value}`,
+    );
+  }
+  return value;
+}
+
 /**
  * In-isolate cache with bounded staleness.
  *
@@ -64,7 +73,7 @@ interface Slot {
 export class L1Cache {
   readonly revalidateIntervalMs: number;
   readonly #clock: Clock;
-  readonly #entries: LruCache<string, Slot>;
+  readonly #entries: LRUCache<string, Slot>;
   readonly #tags: TagSnapshot;
 
   constructor(options: L1CacheOptions) {
@@ -76,10 +85,12 @@ export class L1Cache {
       );
     }
     this.#clock = options.clock;
-    this.#entries = new LruCache<string, Slot>({
-      maxEntries: options.maxEntries ?? 1000,
-      maxBytes: options.maxBytes ?? 32 * 1024 * 1024,
-      sizeOf: (slot) => slot.bytes,
+    // lru-cache (npm): bounded by entries and by bytes; an entry larger than
+    // maxSize on its own is not stored.
+    this.#entries = new LRUCache<string, Slot>({
+      max: positiveInteger("maxEntries", options.maxEntries ?? 1000),
+      maxSize: positiveInteger("maxBytes", options.maxBytes ?? 32 * 1024 * 1024),
+      sizeCalculation: (slot) => slot.bytes,
     });
     this.#tags = new TagSnapshot({
       store: options.store,
@@ -96,7 +107,7 @@ export class L1Cache {
 
   /** Bytes held. */
   get bytes(): number {
-    return this.#entries.bytes;
+    return this.#entries.calculatedSize;
   }
 
   /**
@@ -128,7 +139,12 @@ export class L1Cache {
   set(entry: CacheEntry, epoch: number, tagsExpired = false): boolean {
     if (epoch === 0 || epoch !== this.#tags.epoch) return false;
     const bytes = utf8Length(entry.body) + entry.etag.length + entry.key.length * 2 + 256;
-    return this.#entries.set(entry.key, { entry, tagsExpired, bytes });
+    if (bytes > this.#entries.maxSize) {
+      this.#entries.delete(entry.key);
+      return false;
+    }
+    this.#entries.set(entry.key, { entry, tagsExpired, bytes });
+    return true;
   }
 
   /** Removes `key`. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../util/clock.ts";
 import type { CacheStore, TagChange } from "./l2_store.ts";
 
 /** Whether an entry's tag versions are still current in a snapshot. */

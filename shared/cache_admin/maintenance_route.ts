@@ -1,7 +1,7 @@
 import type { JSONValue, Sql, TransactionSql } from "postgres";
 import { z } from "zod";
 import type { CallerVerifier } from "../auth/caller.ts";
-import { formatDuration } from "../cache/durations.ts";
+import { formatDuration } from "../util/durations.ts";
 import { readJsonBody } from "../http/json_body.ts";
 import { authenticateAdmin } from "./admin_caller.ts";
 import { type AdminScope, resolveAdminScope } from "./admin_scope.ts";

@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import { z } from "zod";
 import type { CallerVerifier } from "../auth/caller.ts";
-import { formatDuration } from "../cache/durations.ts";
+import { formatDuration } from "../util/durations.ts";
 import { authenticateAdmin } from "./admin_caller.ts";
 import { requireServiceRole } from "./admin_scope.ts";
 import type { CacheAdminSettings } from "./cache_admin_settings.ts";

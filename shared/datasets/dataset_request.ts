@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LruCache } from "../cache/lru_cache.ts";
+import { LRUCache } from "lru-cache";
 import { DATASET_NAMES, type DatasetName, isDatasetName } from "../cache/tiers.ts";
 import { InvalidRequestError, NotFoundError } from "../http/errors.ts";
 import { queryParams } from "../http/query_params.ts";
@@ -103,11 +103,11 @@ export function parseDatasetRequest(url: URL): DatasetRequest {
  * the same query again. Invalid URLs are never remembered.
  */
 export class DatasetRequestParser {
-  readonly #parsed: LruCache<string, DatasetRequest>;
+  readonly #parsed: LRUCache<string, DatasetRequest>;
 
   /** @param maxEntries URLs remembered at most. @default 1000 */
   constructor(maxEntries = 1000) {
-    this.#parsed = new LruCache({ maxEntries });
+    this.#parsed = new LRUCache({ max: maxEntries });
   }
 
   /** The validated request of a URL; throws as `parseDatasetRequest` does. */

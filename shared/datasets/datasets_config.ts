@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { durationSchema } from "../cache/durations.ts";
+import { durationSchema } from "../util/durations.ts";
 import { readSettings } from "../function_settings.ts";
 
 const schema = z.object({

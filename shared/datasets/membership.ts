@@ -1,6 +1,6 @@
 import type { Sql } from "postgres";
-import type { Clock } from "../cache/clock.ts";
-import { systemClock } from "../cache/clock.ts";
+import type { Clock } from "../util/clock.ts";
+import { systemClock } from "../util/clock.ts";
 
 /** Options of a {@linkcode MembershipChecker}. */
 export interface MembershipCheckerOptions {

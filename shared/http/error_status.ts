@@ -7,6 +7,7 @@
  * @module
  */
 import { CacheError, type CacheErrorCode } from "../cache/errors.ts";
+import { InvalidDurationError } from "../util/durations.ts";
 import { AppError, MethodNotAllowedError, ServiceUnavailableError } from "./errors.ts";
 
 /** HTTP status of every request error code. */
@@ -26,7 +27,6 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 
 /** Request error code of every cache error code. */
 const CODE_OF_CACHE_ERROR: Readonly<Record<CacheErrorCode, string>> = {
-  E_INVALID_DURATION: "invalid_request",
   E_INVALID_CACHE_KEY: "invalid_request",
   E_INVALID_TAG: "invalid_request",
   E_INVALID_INPUT: "invalid_request",
@@ -149,6 +149,9 @@ export function answerOf(error: unknown): ErrorAnswer {
       message: "Service unavailable: a dependency did not answer; retry later",
       retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS,
     };
+  }
+  if (error instanceof InvalidDurationError) {
+    return { status: 400, code: "invalid_request", message: error.message };
   }
   if (error instanceof CacheError) {
     const code = CODE_OF_CACHE_ERROR[error.code];

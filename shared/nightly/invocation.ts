@@ -7,7 +7,7 @@
  * @module
  */
 import type { Sql } from "postgres";
-import { type Clock, systemClock } from "../cache/clock.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 import { errorChain } from "../log/error_chain.ts";
 import { logger } from "../log/logging.ts";
 import { measureDatabaseLoad } from "./database_load.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { durationSchema } from "../cache/durations.ts";
+import { durationSchema } from "../util/durations.ts";
 import { readSettings } from "../function_settings.ts";
 
 /** An empty variable (`NAME=` in an env file) counts as unset, so its default applies. */

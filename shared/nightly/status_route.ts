@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import { z } from "zod";
 import type { CallerVerifier } from "../auth/caller.ts";
-import type { Clock } from "../cache/clock.ts";
+import type { Clock } from "../util/clock.ts";
 import type { Route } from "../http/route.ts";
 import { ForbiddenError, UnauthorizedError } from "../http/errors.ts";
 import { queryParams } from "../http/query_params.ts";

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import type { Sql } from "postgres";
 import { CacheStack } from "../../shared/cache/cache_stack.ts";
-import { FakeClock } from "../../shared/cache/clock.ts";
+import { FakeClock } from "../../shared/util/clock.ts";
 import { CacheComputeError } from "../../shared/cache/errors.ts";
 import type { CacheEventName } from "../../shared/cache/events.ts";
 import type { HitBatch } from "../../shared/cache/l2_store.ts";

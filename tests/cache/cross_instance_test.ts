@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import type { Sql } from "postgres";
 import type { CacheStack } from "../../shared/cache/cache_stack.ts";
-import { FakeClock } from "../../shared/cache/clock.ts";
+import { FakeClock } from "../../shared/util/clock.ts";
 import { connectAsServiceRole, createStack, newOrganizationId } from "./support.ts";
 
 const T0 = Date.parse("2026-05-01T06:00:00Z");

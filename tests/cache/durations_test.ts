@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { thrownBy } from "./support.ts";
 import { CACHE_ENV_VARS, policyFor, readCacheConfig } from "../../shared/cache/config.ts";
-import { formatDuration, parseDuration } from "../../shared/cache/durations.ts";
-import { CacheConfigError, InvalidDurationError } from "../../shared/cache/errors.ts";
+import {
+  formatDuration,
+  InvalidDurationError,
+  parseDuration,
+} from "../../shared/util/durations.ts";
+import { CacheConfigError } from "../../shared/cache/errors.ts";
 import { DATASET_NAMES, FRESHNESS, RETENTION } from "../../shared/cache/tiers.ts";
 
 Deno.test("parseDuration reads units and combinations", () => {

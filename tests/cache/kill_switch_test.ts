@@ -3,7 +3,7 @@
  * computation, answered `BYPASS`, neither tier read nor written.
  */
 import assert from "node:assert/strict";
-import { FakeClock } from "../../shared/cache/clock.ts";
+import { FakeClock } from "../../shared/util/clock.ts";
 import { CacheComputeError } from "../../shared/cache/errors.ts";
 import { ForbiddenError } from "../../shared/http/errors.ts";
 import {

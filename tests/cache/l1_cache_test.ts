@@ -2,7 +2,7 @@
  * L1Cache against the real database: bounded tag snapshot, start-over, sync failure.
  */
 import assert from "node:assert/strict";
-import { FakeClock } from "../../shared/cache/clock.ts";
+import { FakeClock } from "../../shared/util/clock.ts";
 import { L1Cache } from "../../shared/cache/l1_cache.ts";
 import { PostgresCacheStore } from "../../shared/cache/postgres_store.ts";
 import { datasetTag } from "../../shared/cache/tags.ts";
@@ -79,6 +79,50 @@ Deno.test("L1Cache answers stale by time and by an expired tag, and drops purged
     await store.invalidateTags([datasetTag(org, "price-alerts")], "purge");
     clock.advance(1);
     assert.equal((await l1.get(again.key)).hit, undefined);
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("L1Cache is bounded by entries and by bytes (lru-cache), least recently used out first", async (t) => {
+  const sql = connectAsServiceRole();
+  try {
+    const store = new PostgresCacheStore(sql);
+    const clock = new FakeClock(T0);
+    const org = newOrganizationId();
+    const seed = (name: string, body = "{}") =>
+      seedEntry(store, { organizationId: org, params: { n: name }, body, now: T0 });
+    await t.step("beyond maxEntries the least recently used entry goes", async () => {
+      const l1 = new L1Cache({ store, clock, maxEntries: 2 });
+      const [a, b, c] = [await seed("a"), await seed("b"), await seed("c")];
+      const { epoch } = await l1.get(a.key);
+      l1.set(a, epoch);
+      l1.set(b, epoch);
+      await l1.get(a.key); // a is now more recent than b
+      l1.set(c, epoch);
+      assert.equal(l1.size, 2);
+      assert.equal((await l1.get(b.key)).hit, undefined, "b was least recently used");
+      assert.equal((await l1.get(a.key)).hit?.state, "fresh");
+    });
+    await t.step(
+      "beyond maxBytes entries go, and one larger than maxBytes is refused",
+      async () => {
+        const body = JSON.stringify({ text: "x".repeat(600) });
+        const l1 = new L1Cache({ store, clock, maxBytes: 2_048 });
+        const entries = [await seed("x", body), await seed("y", body), await seed("z", body)];
+        const { epoch } = await l1.get(entries[0]!.key);
+        for (const entry of entries) assert.equal(l1.set(entry, epoch), true);
+        assert.ok(l1.bytes <= 2_048, `bytes ${l1.bytes}`);
+        assert.equal(l1.size, 2);
+        const huge = await seed("huge", JSON.stringify({ text: "x".repeat(4_000) }));
+        assert.equal(l1.set(huge, epoch), false);
+        assert.equal(l1.size, 2, "the others stay");
+      },
+    );
+    await t.step("bounds must be positive integers", () => {
+      assert.throws(() => new L1Cache({ store, clock, maxEntries: 0 }), RangeError);
+      assert.throws(() => new L1Cache({ store, clock, maxBytes: 1.5 }), RangeError);
+    });
   } finally {
     await sql.end();
   }

@@ -4,7 +4,7 @@
  * against the real database with fake time.
  */
 import assert from "node:assert/strict";
-import { FakeClock } from "../../shared/cache/clock.ts";
+import { FakeClock } from "../../shared/util/clock.ts";
 import { CacheComputeError, InvalidCacheInputError } from "../../shared/cache/errors.ts";
 import {
   emptyLatencyCounts,

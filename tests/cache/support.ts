@@ -5,7 +5,7 @@
  */
 import postgres, { type Sql } from "postgres";
 import { CacheStack, type CacheStackOptions } from "../../shared/cache/cache_stack.ts";
-import { FakeClock } from "../../shared/cache/clock.ts";
+import { FakeClock } from "../../shared/util/clock.ts";
 import { type CacheConfig, readCacheConfig } from "../../shared/cache/config.ts";
 import { cacheKey } from "../../shared/cache/cache_key.ts";
 import type { CacheEntry } from "../../shared/cache/entry.ts";

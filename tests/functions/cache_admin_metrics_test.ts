@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import type { Sql } from "postgres";
 import { CacheStack } from "../../shared/cache/cache_stack.ts";
-import { FakeClock } from "../../shared/cache/clock.ts";
+import { FakeClock } from "../../shared/util/clock.ts";
 import { PostgresCacheStore } from "../../shared/cache/postgres_store.ts";
 import { LOCAL_ANON_KEY } from "../../local-stack/keys.ts";
 import type { TwoTenants } from "../domain/support/tenants.ts";

@@ -3,7 +3,7 @@
  * meets the next tick): every organization is enqueued once and rebuilt once.
  */
 import assert from "node:assert/strict";
-import { FakeClock } from "../../shared/cache/clock.ts";
+import { FakeClock } from "../../shared/util/clock.ts";
 import { runTick, type TickReport } from "../../shared/nightly/invocation.ts";
 import { enqueueDueOrganizations } from "../../shared/nightly/queue.ts";
 import type { TransactionSql } from "postgres";

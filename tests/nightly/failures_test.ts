@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FakeClock } from "../../shared/cache/clock.ts";
+import { FakeClock } from "../../shared/util/clock.ts";
 import { measureDatabaseLoad } from "../../shared/nightly/database_load.ts";
 import { runTick } from "../../shared/nightly/invocation.ts";
 import { HttpReceiver } from "../support/http_receiver.ts";

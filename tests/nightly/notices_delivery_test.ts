@@ -3,7 +3,7 @@
  * touching the refresh and gets each once it is back; the hourly overdue check.
  */
 import assert from "node:assert/strict";
-import { FakeClock } from "../../shared/cache/clock.ts";
+import { FakeClock } from "../../shared/util/clock.ts";
 import { runOverdueCheck, runTick } from "../../shared/nightly/invocation.ts";
 import { freePort } from "../../local-stack/free_port.ts";
 import { HttpReceiver } from "../support/http_receiver.ts";

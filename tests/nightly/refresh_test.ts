@@ -5,7 +5,7 @@
  * significant changes carried to the summary notice.
  */
 import assert from "node:assert/strict";
-import { FakeClock } from "../../shared/cache/clock.ts";
+import { FakeClock } from "../../shared/util/clock.ts";
 import { NIGHTLY_DATASETS } from "../../shared/cache/tiers.ts";
 import { enqueueDueOrganizations } from "../../shared/nightly/queue.ts";
 import { runTick } from "../../shared/nightly/invocation.ts";

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { NIGHTLY_DATASETS } from "../../shared/cache/tiers.ts";
 import { runTick } from "../../shared/nightly/invocation.ts";
-import { FakeClock } from "../../shared/cache/clock.ts";
+import { FakeClock } from "../../shared/util/clock.ts";
 import { asActor } from "../support/as_role.ts";
 import { pollUntil } from "../support/poll.ts";
 import { connectAsSuperuser } from "../support/stack.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Sql } from "postgres";
-import type { Clock } from "../../cache/clock.ts";
+import type { Clock } from "../../util/clock.ts";
 import { intervalOf, type NightlySettings } from "../settings.ts";
 import { InvalidNoticeError, parseNotice } from "./events.ts";
 import { redactSecrets } from "./redact.ts";

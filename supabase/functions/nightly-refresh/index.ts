@@ -7,7 +7,7 @@
  *
  * See shared/nightly/ and the README section "Nightly refresh".
  */
-import { systemClock } from "../../../shared/cache/clock.ts";
+import { systemClock } from "../../../shared/util/clock.ts";
 import { createDatabaseClient } from "../../../shared/db/client.ts";
 import { readFunctionEnv } from "../../../shared/env.ts";
 import { callerVerifier, readFunctionSettings } from "../../../shared/function_settings.ts";

@@ -1,10 +1,19 @@
 /**
- * Human-readable durations (`30s`, `10m`, `24h`, `1h30m`) for cache configuration.
+ * Human-readable durations (`30s`, `10m`, `24h`, `1h30m`) for settings of every area.
  *
  * @module
  */
 import { z } from "zod";
-import { InvalidDurationError } from "./errors.ts";
+
+/** A duration string (`30s`, `10m`, `24h`) that cannot be parsed. Code `E_INVALID_DURATION`. */
+export class InvalidDurationError extends Error {
+  override name = "InvalidDurationError";
+  /** Stable code of the error. */
+  readonly code = "E_INVALID_DURATION";
+  constructor(readonly value: string, reason: string) {
+    super(`Invalid duration: ${reason}: received ${JSON.stringify(value)}`);
+  }
+}
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const WHOLE = /^(?:\d+(?:ms|s|m|h|d))+$/;
