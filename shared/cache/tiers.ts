@@ -73,11 +73,6 @@ export type DatasetName = keyof typeof DATASET_TIERS;
 /** Every dataset name, in table order. */
 export const DATASET_NAMES: readonly DatasetName[] = Object.keys(DATASET_TIERS) as DatasetName[];
 
-/** Datasets computed live from base tables: base-table writes invalidate them. */
-export const LIVE_DATASETS: readonly DatasetName[] = DATASET_NAMES.filter(
-  (name) => DATASET_TIERS[name].source === "live",
-);
-
 /** Datasets rebuilt nightly: only the nightly refresh invalidates them. */
 export const NIGHTLY_DATASETS: readonly DatasetName[] = DATASET_NAMES.filter(
   (name) => DATASET_TIERS[name].source === "nightly",

@@ -1,10 +1,5 @@
 import type { Sql } from "postgres";
-import {
-  type CleanupJob,
-  type DatasetFailures,
-  HEALTH_THRESHOLDS,
-  type TableStats,
-} from "./health_rules.ts";
+import type { CleanupJob, DatasetFailures, TableStats } from "./health_rules.ts";
 
 /** An active organization whose nightly refresh is overdue. */
 export interface OverdueOrganization {
@@ -22,29 +17,31 @@ export const CHECKED_TABLES = ["entries", "leases", "counters", "tag_versions"] 
 
 /**
  * Active organizations (of the scope) overdue by the nightly orchestrator's own
- * definition (`nightly.overdue_organizations`: no successful refresh for more
- * than 25 h), so health and `/nightly-refresh/status` never disagree. At most
- * `limit` listed; `count` is all of them.
+ * definition (`nightly.overdue_organizations` with the bound `nightly.overdue_after()`,
+ * 25 h), so health and `/nightly-refresh/status` never disagree. At most `limit`
+ * listed; `count` is all of them; `overdueAfterHours` is the bound.
  */
 export async function readOverdueOrganizations(
   sql: Sql,
   organizationId: string | null,
   now: Date,
   limit = 50,
-): Promise<{ count: number; organizations: OverdueOrganization[] }> {
+): Promise<{ count: number; overdueAfterHours: number; organizations: OverdueOrganization[] }> {
+  const [bound] = await sql<{ hours: number }[]>`
+    select (extract(epoch from nightly.overdue_after()) / 3600)::float8 as hours`;
   const rows = await sql<
     { organization_id: string; name: string; last_refreshed_at: Date | null; total: number }[]
   >`
     select overdue.organization_id, overdue.name, overdue.last_refreshed_at,
       count(*) over ()::int as total
-    from nightly.overdue_organizations(
-      ${now}::timestamptz, make_interval(hours => ${HEALTH_THRESHOLDS.nightlyOverdueHours})
-    ) with ordinality as overdue
+    from nightly.overdue_organizations(${now}::timestamptz, nightly.overdue_after())
+      with ordinality as overdue
     where ${organizationId}::uuid is null or overdue.organization_id = ${organizationId}::uuid
     order by overdue.ordinality
     limit ${limit}`;
   return {
     count: rows[0]?.total ?? 0,
+    overdueAfterHours: bound!.hours,
     organizations: rows.map((row) => ({
       organizationId: row.organization_id,
       name: row.name,

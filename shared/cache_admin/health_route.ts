@@ -77,7 +77,7 @@ export function healthRoute(
         failingDatasetsReason(failures),
         hitRateReason({ served, total: served + total.misses, windowHours: query.hours }),
         expiredEntriesReason(total.expiredEntries),
-        overdueNightlyReason(overdue.count),
+        overdueNightlyReason(overdue),
         ...(tables ? [bloatReason(tables)] : []),
         ...(job !== undefined ? [cleanupJobReason(job)] : []),
       ].filter((reason): reason is HealthReason => reason !== undefined);
@@ -100,7 +100,7 @@ export function healthRoute(
           },
           overdue_nightly_organizations: {
             count: overdue.count,
-            threshold_hours: HEALTH_THRESHOLDS.nightlyOverdueHours,
+            threshold_hours: overdue.overdueAfterHours,
             organizations: overdue.organizations.map((organization) => ({
               organization_id: organization.organizationId,
               name: organization.name,

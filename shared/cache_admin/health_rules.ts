@@ -28,8 +28,6 @@ export const HEALTH_THRESHOLDS = {
   minReadsForHitRate: 20,
   /** More expired entries than this: cleanup is not keeping up. */
   maxExpiredEntries: 100,
-  /** An active organization not rebuilt for longer than this is overdue. */
-  nightlyOverdueHours: 25,
   /** A table is bloated with at least this many dead rows… */
   bloatMinDeadRows: 1000,
   /** …making up at least this share of its rows. */
@@ -121,13 +119,15 @@ export function expiredEntriesReason(expired: number): HealthReason | undefined 
 }
 
 /** Active organizations whose nightly rebuild is overdue: degraded. */
-export function overdueNightlyReason(overdue: number): HealthReason | undefined {
-  if (overdue === 0) return undefined;
+export function overdueNightlyReason(
+  overdue: { readonly count: number; readonly overdueAfterHours: number },
+): HealthReason | undefined {
+  if (overdue.count === 0) return undefined;
   return {
     check: "overdue_nightly_organizations",
     severity: "degraded",
-    message: `${overdue} active organization(s) not rebuilt for more than ` +
-      `${HEALTH_THRESHOLDS.nightlyOverdueHours} h: their nightly datasets are out of date`,
+    message: `${overdue.count} active organization(s) not rebuilt for more than ` +
+      `${overdue.overdueAfterHours} h: their nightly datasets are out of date`,
     recommendation: "Check the nightly-refresh function and its pg_cron tick, then the " +
       "organizations' rebuild errors; a rebuild can be run with analytics.rebuild_organization.",
   };

@@ -96,7 +96,7 @@ function logOutcome(worker: string, job: ClaimedJob, result: JobOutcome): void {
     worker,
     job_id: job.id,
     organization_id: job.organization_id,
-    attempt: job.attempts + 1,
+    attempt: job.attempts,
     ...(result.error ? { cause: result.error } : {}),
   };
   if (result.outcome === "failed") {
@@ -174,13 +174,13 @@ export async function runTick(context: InvocationContext): Promise<TickReport> {
         // One claimed job is the rule; should a claim ever return more, none is left hanging.
         claimed += jobs.length - 1;
         for (const job of jobs) {
-          if (job.attempts > 0) {
+          if (job.attempts > 1) {
             log.info("nightly:retry attempt {attempt} of organization {organization_id}", {
               event: "nightly:retry",
               worker,
               job_id: job.id,
               organization_id: job.organization_id,
-              attempt: job.attempts + 1,
+              attempt: job.attempts,
             });
           }
           const result = await processJob(sql, job, now(), settings);
@@ -246,7 +246,7 @@ export async function runTick(context: InvocationContext): Promise<TickReport> {
 export async function runOverdueCheck(context: InvocationContext): Promise<OverdueCheckReport> {
   const started = performance.now();
   const clock = context.clock ?? systemClock;
-  const overdue = await recordOverdueAlert(context.sql, new Date(clock.now()), context.settings);
+  const overdue = await recordOverdueAlert(context.sql, new Date(clock.now()));
   const notices = await deliver(context, started + context.settings.timeBudgetMs);
   return {
     task: "overdue-check",

@@ -15,6 +15,7 @@ export interface ClaimedJob {
   readonly claim_token: string;
   readonly organization_id: string;
   readonly local_date: string;
+  /** Attempts so far, this claim included (1 on the first). */
   readonly attempts: number;
 }
 
@@ -125,15 +126,13 @@ export async function processJob(
   }
 }
 
-/** Writes the hourly overdue notice when any organization is overdue; returns how many are. */
-export async function recordOverdueAlert(
-  sql: Sql,
-  now: Date,
-  settings: Pick<NightlySettings, "overdueAfterMs">,
-): Promise<number> {
+/**
+ * Writes the hourly overdue notice when any organization is overdue (by the bound
+ * of `nightly.overdue_after()`); returns how many are.
+ */
+export async function recordOverdueAlert(sql: Sql, now: Date): Promise<number> {
   const [row] = await sql<{ overdue: number }[]>`
-    select nightly.record_overdue_alert(${now}, ${intervalOf(settings.overdueAfterMs)}::interval)
-      as overdue`;
+    select nightly.record_overdue_alert(${now}, nightly.overdue_after()) as overdue`;
   return row?.overdue ?? 0;
 }
 

@@ -1,6 +1,7 @@
 /**
  * Settings of the nightly refresh, read from the function's environment
- * (`.env.example` documents each; durations read like `30s`, `10m`, `12h`).
+ * (`.env.example` documents each; durations read like `30s`, `10m`, `12h`) with
+ * `readSettings`, whose one rule makes an empty variable count as unset.
  *
  * @module
  */
@@ -8,32 +9,25 @@ import { z } from "zod";
 import { durationSchema } from "../util/durations.ts";
 import { readSettings } from "../function_settings.ts";
 
-/** An empty variable (`NAME=` in an env file) counts as unset, so its default applies. */
-function unsetWhenEmpty<T extends z.ZodType>(schema: T) {
-  return z.preprocess((value) => (value === "" ? undefined : value), schema);
-}
-
 function numberSetting(min: number, max: number, fallback: number, integer = false) {
   let schema = z.coerce.number({ message: "must be a number" })
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
   if (integer) schema = schema.int("must be a whole number");
-  return unsetWhenEmpty(schema.default(fallback));
+  return schema.default(fallback);
 }
 
 function durationSetting(fallback: string, min = 1) {
-  return unsetWhenEmpty(z.string().default(fallback).pipe(durationSchema(min)));
+  return z.string().default(fallback).pipe(durationSchema(min));
 }
 
 const schema = z.object({
   NIGHTLY_CRON_SECRET: z.string({ message: "is required: the secret pg_cron sends" })
     .min(32, "must be at least 32 characters"),
-  NIGHTLY_WEBHOOK_URL: unsetWhenEmpty(
-    z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).optional(),
-  ),
-  NIGHTLY_LOCAL_TIME: unsetWhenEmpty(
-    z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day HH:MM").default("02:00"),
-  ),
+  NIGHTLY_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" })
+    .optional(),
+  NIGHTLY_LOCAL_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day HH:MM")
+    .default("02:00"),
   NIGHTLY_MIN_AGE: durationSetting("12h", 0),
   NIGHTLY_SKIP_IF_HIGH_LOAD: numberSetting(0, 1, 0.8),
   NIGHTLY_BATCH_SIZE: numberSetting(1, 100_000, 1000, true),
@@ -44,13 +38,11 @@ const schema = z.object({
   NIGHTLY_TIME_BUDGET: durationSetting("50s", 1_000),
   NIGHTLY_VISIBILITY_TIMEOUT: durationSetting("5m", 1_000),
   NIGHTLY_CHANGE_THRESHOLD_PERCENT: numberSetting(0, 1_000, 5),
-  NIGHTLY_OVERDUE_AFTER: durationSetting("25h"),
   NIGHTLY_WEBHOOK_TIMEOUT: durationSetting("5s", 100),
   NIGHTLY_WEBHOOK_RETRY_BASE_DELAY: durationSetting("30s"),
   NIGHTLY_WEBHOOK_RETRY_MAX_DELAY: durationSetting("1h"),
-  NIGHTLY_CHAIN_INVOCATIONS: unsetWhenEmpty(
-    z.enum(["true", "false"], { message: 'must be "true" or "false"' }).default("true"),
-  ),
+  NIGHTLY_CHAIN_INVOCATIONS: z.enum(["true", "false"], { message: 'must be "true" or "false"' })
+    .default("true"),
 });
 
 /** The nightly refresh's rules and limits, durations in milliseconds. */
@@ -81,8 +73,6 @@ export interface NightlySettings {
   readonly visibilityTimeoutMs: number;
   /** A key figure moving by at least this percentage is a significant change. @default 5 */
   readonly changeThresholdPercent: number;
-  /** An organization without a successful refresh for longer is overdue. @default 25 h */
-  readonly overdueAfterMs: number;
   /** Timeout of one webhook POST. @default 5 s */
   readonly webhookTimeoutMs: number;
   /** First delay after a failed delivery; doubles with each attempt. @default 30 s */
@@ -115,7 +105,6 @@ export function readNightlySettings(
     timeBudgetMs: env.NIGHTLY_TIME_BUDGET,
     visibilityTimeoutMs: env.NIGHTLY_VISIBILITY_TIMEOUT,
     changeThresholdPercent: env.NIGHTLY_CHANGE_THRESHOLD_PERCENT,
-    overdueAfterMs: env.NIGHTLY_OVERDUE_AFTER,
     webhookTimeoutMs: env.NIGHTLY_WEBHOOK_TIMEOUT,
     webhookRetryBaseDelayMs: env.NIGHTLY_WEBHOOK_RETRY_BASE_DELAY,
     webhookRetryMaxDelayMs: env.NIGHTLY_WEBHOOK_RETRY_MAX_DELAY,

@@ -6,7 +6,7 @@ import type { Route } from "../http/route.ts";
 import { ForbiddenError, UnauthorizedError } from "../http/errors.ts";
 import { queryParams } from "../http/query_params.ts";
 import { parseOrThrow } from "../http/validation.ts";
-import { intervalOf, type NightlySettings } from "./settings.ts";
+import type { NightlySettings } from "./settings.ts";
 
 const querySchema = z.object({
   organization_id: z.uuid({ message: "must be a UUID" }).transform((id) => id.toLowerCase())
@@ -17,7 +17,7 @@ const querySchema = z.object({
 export interface StatusRouteOptions {
   readonly sql: Sql;
   readonly verifyCaller: CallerVerifier;
-  readonly settings: Pick<NightlySettings, "overdueAfterMs" | "localTime">;
+  readonly settings: Pick<NightlySettings, "localTime">;
   readonly clock: Clock;
 }
 
@@ -62,7 +62,7 @@ export function statusRoute(options: StatusRouteOptions): Route {
           select nightly.status(
             ${new Date(options.clock.now())},
             ${organizations ? tx.array(organizations) : null}::uuid[],
-            ${intervalOf(options.settings.overdueAfterMs)}::interval, ${isService},
+            nightly.overdue_after(), ${isService},
             ${options.settings.localTime}::time) as status`;
         return row!.status;
       });

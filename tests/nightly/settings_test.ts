@@ -27,7 +27,6 @@ Deno.test("readNightlySettings: the seed plan's defaults", () => {
     timeBudgetMs: 50_000,
     visibilityTimeoutMs: 5 * 60_000,
     changeThresholdPercent: 5,
-    overdueAfterMs: 25 * 3_600_000,
     webhookTimeoutMs: 5_000,
     webhookRetryBaseDelayMs: 30_000,
     webhookRetryMaxDelayMs: 3_600_000,

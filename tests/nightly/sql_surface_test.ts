@@ -56,6 +56,7 @@ Deno.test("nightly schema: RLS on every table, search_path pinned, EXECUTE grant
     }
     assert.deepEqual(callableBy.authenticated?.sort(), [
       "nightly.due_local_date",
+      "nightly.overdue_after",
       "nightly.overdue_organizations",
       "nightly.status",
     ]);

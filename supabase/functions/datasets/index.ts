@@ -8,7 +8,7 @@
 import { CacheStack } from "../../../shared/cache/cache_stack.ts";
 import { readCacheConfig } from "../../../shared/cache/config.ts";
 import { PostgresCacheStore } from "../../../shared/cache/postgres_store.ts";
-import { readDatasetsConfig } from "../../../shared/datasets/datasets_config.ts";
+import { readDatasetsSettings } from "../../../shared/datasets/datasets_settings.ts";
 import { createDatasetsHandler } from "../../../shared/datasets/datasets_handler.ts";
 import { MembershipChecker } from "../../../shared/datasets/membership.ts";
 import { createDatabaseClient } from "../../../shared/db/client.ts";
@@ -24,7 +24,7 @@ const env = readFunctionEnv();
 const shared = readFunctionSettings();
 configureLogging({ level: shared.LOG_LEVEL });
 const log = logger("datasets");
-const settings = readDatasetsConfig();
+const settings = readDatasetsSettings();
 const cacheConfig = readCacheConfig();
 const sql = createDatabaseClient(env.SUPABASE_DB_URL, { maxConnections: 5 });
 const cache = new CacheStack({ store: new PostgresCacheStore(sql), config: cacheConfig });

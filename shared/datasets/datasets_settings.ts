@@ -7,11 +7,11 @@ const schema = z.object({
 });
 
 /** Settings of the datasets function itself (see .env.example). */
-export type DatasetsConfig = z.infer<typeof schema>;
+export type DatasetsSettings = z.infer<typeof schema>;
 
 /** Reads and validates the datasets function's own settings. */
-export function readDatasetsConfig(
+export function readDatasetsSettings(
   source: (name: string) => string | undefined = (name) => Deno.env.get(name),
-): DatasetsConfig {
+): DatasetsSettings {
   return readSettings(schema, source);
 }
