@@ -6,6 +6,7 @@
  * See README "Cached reads" for datasets, parameters, headers and errors.
  */
 import { CacheStack } from "../../../shared/cache/cache_stack.ts";
+import { startHitFlushTimer } from "../../../shared/cache/hit_flush_timer.ts";
 import { readCacheConfig } from "../../../shared/cache/config.ts";
 import { PostgresCacheStore } from "../../../shared/cache/postgres_store.ts";
 import { readDatasetsConfig } from "../../../shared/datasets/datasets_config.ts";
@@ -22,7 +23,11 @@ const cacheConfig = readCacheConfig();
 const sql = createDatabaseClient(env.SUPABASE_DB_URL, { maxConnections: 5 });
 const cache = new CacheStack({ store: new PostgresCacheStore(sql), config: cacheConfig });
 
-// Hit counts are aggregated in the isolate; flush them before it goes away.
+// Hit counts are aggregated in the isolate: written on a timer (also when no
+// later read comes), and flushed before the isolate goes away.
+if (cacheConfig.hitFlushIntervalMs > 0) {
+  startHitFlushTimer(cache.hits, cacheConfig.hitFlushIntervalMs);
+}
 addEventListener("beforeunload", () => {
   cache.hits.flush().catch((error) => console.error("datasets: hit flush failed:", error));
 });

@@ -4,6 +4,8 @@
  *
  *   POST /functions/v1/nightly-refresh  {"task": "tick" | "overdue-check"}
  *   GET  /functions/v1/nightly-refresh/status[?organization_id=<uuid>]  (service role, org admins)
+ *   GET  /functions/v1/nightly-refresh/runs?organization_id=<uuid>      (service role, org admins)
+ *   POST /functions/v1/nightly-refresh/rebuild {"organization_id"}      (service role, org admins)
  *
  * See shared/nightly/ and the README section "Nightly refresh".
  */
@@ -18,6 +20,8 @@ import {
 } from "../../../shared/function_settings.ts";
 import { secretsOf } from "../../../shared/nightly/notices/redact.ts";
 import { readNightlySettings } from "../../../shared/nightly/settings.ts";
+import { rebuildRoute } from "../../../shared/nightly/rebuild_route.ts";
+import { runsRoute } from "../../../shared/nightly/runs_route.ts";
 import { statusRoute } from "../../../shared/nightly/status_route.ts";
 import { tickRoute } from "../../../shared/nightly/tick_route.ts";
 
@@ -28,23 +32,23 @@ const settings = readNightlySettings();
 const sql = createDatabaseClient(env.SUPABASE_DB_URL, {
   maxConnections: settings.concurrency + 1,
 });
+const verifyToken = projectTokenVerifier(functionSettings, env.SUPABASE_URL);
+const invocation = {
+  sql,
+  settings,
+  clock: systemClock,
+  secrets: secretsOf([
+    env.SUPABASE_SERVICE_ROLE_KEY,
+    env.SUPABASE_DB_URL,
+    functionSettings.NIGHTSHIFT_JWT_SECRET,
+  ]),
+};
 const routes = [
-  tickRoute({
-    sql,
-    settings,
-    clock: systemClock,
-    secrets: secretsOf([
-      env.SUPABASE_SERVICE_ROLE_KEY,
-      env.SUPABASE_DB_URL,
-      functionSettings.NIGHTSHIFT_JWT_SECRET,
-    ]),
-  }),
-  statusRoute({
-    sql,
-    settings,
-    clock: systemClock,
-    verifyToken: projectTokenVerifier(functionSettings, env.SUPABASE_URL),
-  }),
+  tickRoute(invocation),
+  statusRoute({ sql, settings, clock: systemClock, verifyToken }),
+  // For the admin dashboard (dashboard/): run history and "rebuild now".
+  runsRoute(sql, verifyToken),
+  rebuildRoute({ ...invocation, verifyToken }),
 ];
 
 // Browsers may read /status (an admin dashboard); pg_cron is not a browser.

@@ -1,0 +1,56 @@
+import type { Sql } from "postgres";
+import { z } from "zod";
+import type { AccessTokenVerifier } from "../auth/access_token.ts";
+import type { Route } from "../http/router.ts";
+import { authenticateAdmin } from "./admin_caller.ts";
+import { organizationIdParam, parseAdminQuery, wholeNumberParam } from "./admin_query.ts";
+import { resolveAdminScope } from "./admin_scope.ts";
+
+const querySchema = z.object({
+  organization_id: organizationIdParam,
+  limit: wholeNumberParam(1, 500, 50),
+}).strict();
+
+/** One row of `cache.invalidation_audit`. */
+export interface AuditRow {
+  readonly id: number;
+  readonly organization_id: string;
+  readonly actor_user_id: string | null;
+  readonly actor_role: "owner" | "admin" | "service_role";
+  readonly mode: "expire" | "purge";
+  readonly datasets: string[];
+  readonly tags: string[];
+  /** The tags bumped and their new versions. */
+  readonly bumped: Record<string, number>;
+  readonly reason: string | null;
+  readonly created_at: Date;
+}
+
+/**
+ * `GET /cache-admin/invalidations[?organization_id=][&limit=50]`: the audit of
+ * explicit invalidations (`POST /invalidate`), newest first: who, what, when,
+ * why. Scoped as `/metrics`.
+ */
+export function auditRoute(sql: Sql, verifyToken: AccessTokenVerifier): Route {
+  return {
+    method: "GET",
+    path: "/invalidations",
+    handle: async (request, url) => {
+      const identity = await authenticateAdmin(request, verifyToken);
+      const query = parseAdminQuery(url, querySchema);
+      const scope = await resolveAdminScope(sql, identity, query.organization_id);
+      const org = scope.organizationId;
+      const rows = await sql<AuditRow[]>`
+        select id::float8 as id, organization_id, actor_user_id, actor_role, mode, datasets, tags,
+          bumped, reason, created_at
+        from cache.invalidation_audit
+        where ${org}::uuid is null or organization_id = ${org}::uuid
+        order by created_at desc, id desc
+        limit ${query.limit}`;
+      return Response.json({
+        organization_id: org,
+        entries: rows.map((row) => ({ ...row, created_at: row.created_at.toISOString() })),
+      }, { headers: { "Cache-Control": "no-store" } });
+    },
+  };
+}
