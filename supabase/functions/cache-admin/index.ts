@@ -5,6 +5,7 @@
  */
 import { readCacheAdminSettings } from "../../../shared/cache_admin/cache_admin_settings.ts";
 import { auditRoute } from "../../../shared/cache_admin/audit_route.ts";
+import { entriesRoute } from "../../../shared/cache_admin/entries_route.ts";
 import { healthRoute } from "../../../shared/cache_admin/health_route.ts";
 import { historyRoute } from "../../../shared/cache_admin/history_route.ts";
 import { invalidateRoute } from "../../../shared/cache_admin/invalidate_route.ts";
@@ -42,6 +43,7 @@ const routes: Route[] = [
   organizationsRoute(sql, verifyToken),
   seriesRoute(sql, verifyToken),
   auditRoute(sql, verifyToken),
+  entriesRoute(sql, verifyToken),
 ];
 
 Deno.serve(serveRoutes("cache-admin", routes, cors));
