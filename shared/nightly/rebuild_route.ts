@@ -39,8 +39,8 @@ function postgresCode(error: unknown): string | undefined {
  * `POST /nightly-refresh/rebuild` `{"organization_id"}`: queues that organization's
  * nightly refresh now (`nightly.enqueue_rebuild`: the same queue, processing,
  * validation, log, broadcast and notices as a night; idempotent while a job of
- * it is queued or running), then starts a worker in the background, as a tick
- * would. Owners and admins of the organization, or the service role; members
+ * it is queued or running), then starts a worker in the background that works
+ * the queue as a tick does (without enqueueing other organizations). Owners and admins of the organization, or the service role; members
  * and others 403, anonymous 401. 400 for a bad body, 404 for an unknown
  * organization, 409 for a suspended one. Answers 202 before the work is done:
  * follow it with `GET /nightly-refresh/runs`.
@@ -73,7 +73,7 @@ export function rebuildRoute(options: RebuildRouteOptions): Route {
       }
       const row = rows[0]!;
       waitUntil(
-        runTick(options).catch((error) => {
+        runTick({ ...options, enqueueDue: false }).catch((error) => {
           console.error("nightly: the worker started by a rebuild failed:", error);
         }),
       );

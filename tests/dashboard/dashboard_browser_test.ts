@@ -132,6 +132,18 @@ Deno.test("dashboard in a headless browser", async (t) => {
         );
       });
 
+      await t.step("every view renders, labels its fields and is screenshotted", async () => {
+        for (const view of VIEWS) {
+          const title = view[0]!.toUpperCase() + view.slice(1);
+          await openView(page, title);
+          await page.waitForLoadState("networkidle");
+          await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
+          assert.deepEqual(await unlabelledFields(page), [], `fields of ${view}`);
+          assert.equal(await page.locator('#view [role="alert"]').count(), 0, `errors in ${view}`);
+          await screenshot(page, view);
+        }
+      });
+
       await t.step("the emergency clear needs its confirmation", async () => {
         await openView(page, "Maintenance");
         await page.getByRole("radio", { name: /^Emergency clear/ }).check();
@@ -153,18 +165,6 @@ Deno.test("dashboard in a headless browser", async (t) => {
         const [other] = await sql<{ count: number }[]>`
           select count(*)::int as count from cache.entries where organization_id = ${tenants.orgB}`;
         assert.equal(other!.count, 1, "another organization keeps its entries");
-      });
-
-      await t.step("every view renders, labels its fields and is screenshotted", async () => {
-        for (const view of VIEWS) {
-          const title = view[0]!.toUpperCase() + view.slice(1);
-          await openView(page, title);
-          await page.waitForLoadState("networkidle");
-          await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
-          assert.deepEqual(await unlabelledFields(page), [], `fields of ${view}`);
-          assert.equal(await page.locator('#view [role="alert"]').count(), 0, `errors in ${view}`);
-          await screenshot(page, view);
-        }
       });
 
       await t.step("rebuild now queues the organization and its run shows up", async () => {

@@ -89,6 +89,11 @@ export function EntriesView({ api, organization }: ViewProps) {
                 </tr>
               </thead>
               <tbody>
+                {data.entries_by_tag.length === 0 && (
+                  <tr>
+                    <td colSpan={2}>No stored entries.</td>
+                  </tr>
+                )}
                 {data.entries_by_tag.map((row) => (
                   <tr key={row.tag}>
                     <th scope="row" className="mono">
