@@ -31,5 +31,9 @@ export function readConfig(): DashboardConfig | null {
   const publishableKey = raw.publishableKey ??
     import.meta.env.VITE_SUPABASE_PUBLISHABLE_KEY as string | undefined;
   if (!supabaseUrl || !publishableKey) return null;
-  return { supabaseUrl: supabaseUrl.replace(/\/+$/, ""), publishableKey, realtime: raw.realtime ?? true };
+  return {
+    supabaseUrl: supabaseUrl.replace(/\/+$/, ""),
+    publishableKey,
+    realtime: raw.realtime ?? true,
+  };
 }

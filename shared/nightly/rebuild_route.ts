@@ -1,4 +1,3 @@
-import type { Sql } from "postgres";
 import { z } from "zod";
 import type { AccessTokenVerifier } from "../auth/access_token.ts";
 import { defaultWaitUntil, type WaitUntil } from "../cache/background_tasks.ts";

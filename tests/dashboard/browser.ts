@@ -1,5 +1,3 @@
-/// <reference lib="dom" />
-// Functions passed to page.evaluate run in the page: they see the DOM.
 /**
  * Helpers of the dashboard's browser tests: Debian's Chromium driven by
  * playwright-core, headless, with a fresh profile, collecting every console
@@ -86,16 +84,19 @@ export async function signInWithToken(page: Page, token: string): Promise<void> 
 
 /** Form fields of the page without an accessible name (label, aria-label or aria-labelledby). */
 export async function unlabelledFields(page: Page): Promise<string[]> {
-  return await page.evaluate(() =>
-    [...document.querySelectorAll("input, select, textarea")]
-      .filter((field) => {
-        const element = field as HTMLInputElement;
-        if (element.type === "hidden") return false;
-        return (element.labels?.length ?? 0) === 0 && !element.getAttribute("aria-label") &&
-          !element.getAttribute("aria-labelledby");
-      })
-      .map((field) => field.outerHTML.slice(0, 120))
-  );
+  // Runs in the page (DOM types are not in this program's lib: `any` there).
+  return await page.evaluate(() => {
+    // deno-lint-ignore no-explicit-any
+    const fields: any[] = [...(globalThis as any).document.querySelectorAll(
+      "input, select, textarea",
+    )];
+    return fields
+      .filter((field) =>
+        field.type !== "hidden" && (field.labels?.length ?? 0) === 0 &&
+        !field.getAttribute("aria-label") && !field.getAttribute("aria-labelledby")
+      )
+      .map((field) => String(field.outerHTML).slice(0, 120));
+  });
 }
 
 /** Saves a full-page screenshot as `<screenshotDir>/<name>.png`. */

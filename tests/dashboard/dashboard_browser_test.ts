@@ -1,5 +1,3 @@
-/// <reference lib="dom" />
-// Functions passed to page.evaluate run in the page: they see the DOM.
 /**
  * The admin dashboard in a real headless Chromium, against the stack under test:
  * an admin signs in; the overview shows the metrics API's figures; a purge from
@@ -11,7 +9,6 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import type { Sql } from "postgres";
-import { pollUntil } from "../support/poll.ts";
 import { connectAsSuperuser } from "../support/stack.ts";
 import { adminGet, forgetOrganizations, seedEntries } from "../functions/cache_admin_support.ts";
 import { serviceRoleKey, tokenFor, withTwoTenants } from "../functions/datasets_support.ts";
@@ -137,7 +134,10 @@ Deno.test("dashboard in a headless browser", async (t) => {
           const title = view[0]!.toUpperCase() + view.slice(1);
           await openView(page, title);
           await page.waitForLoadState("networkidle");
-          await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
+          await page.waitForFunction(() =>
+            // deno-lint-ignore no-explicit-any
+            !(globalThis as any).document.querySelector('[aria-busy="true"]')
+          );
           assert.deepEqual(await unlabelledFields(page), [], `fields of ${view}`);
           assert.equal(await page.locator('#view [role="alert"]').count(), 0, `errors in ${view}`);
           await screenshot(page, view);
@@ -193,7 +193,7 @@ Deno.test("dashboard in a headless browser", async (t) => {
         const picker = operatorPage.getByLabel("Organization");
         await picker.waitFor();
         const values = await picker.locator("option").evaluateAll((options) =>
-          options.map((option) => (option as HTMLOptionElement).value)
+          options.map((option) => (option as unknown as { value: string }).value)
         );
         assert.ok(values.includes(tenants.orgA) && values.includes(tenants.orgB));
         await operatorPage.close();
@@ -207,7 +207,8 @@ Deno.test("dashboard in a headless browser", async (t) => {
         assert.deepEqual(await unlabelledFields(signInPage), []);
         await signInPage.keyboard.press("Tab");
         const focused = await signInPage.evaluate(() =>
-          document.activeElement?.getAttribute("name")
+          // deno-lint-ignore no-explicit-any
+          (globalThis as any).document.activeElement?.getAttribute("name")
         );
         assert.equal(focused, "email", "Tab reaches the first field");
         await screenshot(signInPage, "sign-in");

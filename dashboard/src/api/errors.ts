@@ -18,7 +18,11 @@ export async function readAnswer<T>(response: Response): Promise<T> {
   try {
     body = text ? JSON.parse(text) : null;
   } catch {
-    throw new ApiError(response.status, "invalid_response", `Unexpected answer: ${text.slice(0, 200)}`);
+    throw new ApiError(
+      response.status,
+      "invalid_response",
+      `Unexpected answer: ${text.slice(0, 200)}`,
+    );
   }
   if (!response.ok) {
     const error = (body as { error?: { code?: string; message?: string; details?: unknown } })

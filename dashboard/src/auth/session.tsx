@@ -29,6 +29,24 @@ interface SessionContextValue {
   signOut(): Promise<void>;
 }
 
+/**
+ * Who a pasted token says it is (its unverified claims: for display only; the
+ * API verifies the token): the email, else the user id, else the role.
+ */
+function tokenLabel(token: string): string {
+  try {
+    const part = token.split(".")[1] ?? "";
+    const claims = JSON.parse(atob(part.replace(/-/g, "+").replace(/_/g, "/"))) as {
+      email?: string;
+      sub?: string;
+      role?: string;
+    };
+    return claims.email || (claims.sub ? `user ${claims.sub}` : claims.role || "access token");
+  } catch {
+    return "access token";
+  }
+}
+
 const SessionContext = createContext<SessionContextValue | null>(null);
 
 /** Provides the session to the app. */
@@ -44,7 +62,7 @@ export function SessionProvider(
   );
   const [session, setSession] = useState<Session | null>(() => {
     const pasted = sessionStorage.getItem(PASTED_TOKEN_KEY);
-    return pasted ? { token: pasted, method: "token", label: "access token" } : null;
+    return pasted ? { token: pasted, method: "token", label: tokenLabel(pasted) } : null;
   });
   const [loading, setLoading] = useState(true);
 
@@ -79,7 +97,7 @@ export function SessionProvider(
     },
     signInWithToken(token) {
       sessionStorage.setItem(PASTED_TOKEN_KEY, token);
-      setSession({ token, method: "token", label: "access token" });
+      setSession({ token, method: "token", label: tokenLabel(token) });
     },
     async signOut() {
       sessionStorage.removeItem(PASTED_TOKEN_KEY);

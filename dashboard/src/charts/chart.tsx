@@ -46,6 +46,10 @@ function stack(series: readonly ChartSeries[]): { drawn: ChartSeries[]; raw: Cha
   return { drawn: totals.reverse(), raw: [...series].reverse() };
 }
 
+/** Tick spacings of count axes: whole numbers only. */
+const COUNT_INCREMENTS = Array.from({ length: 13 }, (_, power) => 10 ** power)
+  .flatMap((step) => [step, 2 * step, 5 * step]);
+
 export function Chart(props: ChartProps) {
   const holder = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -62,7 +66,9 @@ export function Chart(props: ChartProps) {
       height: props.height ?? 220,
       scales: {
         x: bars ? { time: false, range: [-0.5, props.xs.length - 0.5] } : { time: true },
-        y: yRange ? { range: [yRange[0], yRange[1]] } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+        y: yRange
+          ? { range: [yRange[0], yRange[1]] }
+          : { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
       legend: { show: true },
       axes: [
@@ -73,7 +79,12 @@ export function Chart(props: ChartProps) {
             size: 40,
           }
           : {},
-        { values: (_u, splits) => splits.map(formatY), size: 60 },
+        {
+          values: (_u, splits) => splits.map(formatY),
+          size: 60,
+          // Counts have whole-number ticks; a fixed range (a rate) keeps uPlot's own.
+          ...(yRange ? {} : { incrs: COUNT_INCREMENTS }),
+        },
       ],
       series: [
         {},

@@ -54,7 +54,15 @@ export function useLiveChannel(
       })
       .subscribe((status) => {
         if (!active) return;
-        setChannelState(status === "SUBSCRIBED" ? "subscribed" : status === "CLOSED" ? "off" : status === "CHANNEL_ERROR" || status === "TIMED_OUT" ? "unavailable" : "connecting");
+        setChannelState(
+          status === "SUBSCRIBED"
+            ? "subscribed"
+            : status === "CLOSED"
+            ? "off"
+            : status === "CHANNEL_ERROR" || status === "TIMED_OUT"
+            ? "unavailable"
+            : "connecting",
+        );
       });
     return () => {
       active = false;

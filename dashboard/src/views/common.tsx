@@ -7,7 +7,9 @@ export function Loaded<T>(
   { query, children }: { query: UseQueryResult<T>; children: (data: T) => ReactNode },
 ) {
   if (query.isPending) return <p aria-busy="true">Loading…</p>;
-  if (query.error) return <p role="alert" className="error">Could not load: {query.error.message}</p>;
+  if (query.error) {
+    return <p role="alert" className="error">Could not load: {query.error.message}</p>;
+  }
   return <>{children(query.data)}</>;
 }
 

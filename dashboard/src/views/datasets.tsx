@@ -22,7 +22,7 @@ export function DatasetsView({ api, organization }: ViewProps) {
     <Loaded query={metrics}>
       {(data) => (
         <div className="table-wrap">
-          <table>
+          <table className="datasets">
             <caption>Datasets of {organization.name}, last {data.window.hours} h</caption>
             <thead>
               <tr>
@@ -36,7 +36,8 @@ export function DatasetsView({ api, organization }: ViewProps) {
                 <th scope="col">Stale hits</th>
                 <th scope="col">Misses</th>
                 <th scope="col">Hit rate</th>
-                <th scope="col">p50 / p95 miss</th>
+                <th scope="col">p50 miss</th>
+                <th scope="col">p95 miss</th>
                 <th scope="col">Failures</th>
               </tr>
             </thead>
@@ -47,17 +48,22 @@ export function DatasetsView({ api, organization }: ViewProps) {
                   <tr key={name} data-dataset={name}>
                     <th scope="row">{name}</th>
                     <td>{tiers.source}</td>
-                    <td>{tiers.freshness} ({span(FRESHNESS[tiers.freshness])})</td>
-                    <td>{tiers.retention} ({span(RETENTION[tiers.retention])})</td>
+                    <td>
+                      {span(FRESHNESS[tiers.freshness])}
+                      <div className="hint">{tiers.freshness}</div>
+                    </td>
+                    <td>
+                      {span(RETENTION[tiers.retention])}
+                      <div className="hint">{tiers.retention}</div>
+                    </td>
                     <td>{formatCount(row?.entries ?? 0)}</td>
                     <td>{formatBytes(row?.bytes ?? 0)}</td>
                     <td>{formatCount(row?.hits ?? 0)}</td>
                     <td>{formatCount(row?.stale_hits ?? 0)}</td>
                     <td>{formatCount(row?.misses ?? 0)}</td>
                     <td>{formatRate(row?.hit_rate)}</td>
-                    <td>
-                      {formatMs(row?.latency.miss.p50_ms)} / {formatMs(row?.latency.miss.p95_ms)}
-                    </td>
+                    <td>{formatMs(row?.latency.miss.p50_ms)}</td>
+                    <td>{formatMs(row?.latency.miss.p95_ms)}</td>
                     <td>{formatCount(row?.compute_failures ?? 0)}</td>
                   </tr>
                 );

@@ -8,7 +8,8 @@ import { Loaded } from "./common.tsx";
 export function HealthView({ api, organization }: ViewProps) {
   const health = useQuery({
     queryKey: ["org", organization.id, "health"],
-    queryFn: () => api.get<HealthAnswer>("cache-admin/health", { organization_id: organization.id }),
+    queryFn: () =>
+      api.get<HealthAnswer>("cache-admin/health", { organization_id: organization.id }),
   });
   return (
     <Loaded query={health}>

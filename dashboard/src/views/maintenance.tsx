@@ -123,7 +123,10 @@ export function MaintenanceView({ api, organization }: ViewProps) {
           busy={run.isPending}
           onCancel={() => setPending(null)}
           onConfirm={() =>
-            run.mutate({ action: "emergency_clear", confirmation_token: pending.confirmation_token })}
+            run.mutate({
+              action: "emergency_clear",
+              confirmation_token: pending.confirmation_token,
+            })}
         />
       )}
       <Loaded query={history}>{(data) => <History data={data} />}</Loaded>
@@ -162,8 +165,8 @@ function ConfirmClear(
         <h2 id="confirm-title">Delete every cached entry of {organizationName}?</h2>
         <p>
           Nothing has been deleted yet. Confirming deletes {formatCount(answer.entries ?? 0)}{" "}
-          entries and their leases and purges the organization tag: no isolate serves a copy
-          after about a second. The token expires {formatTime(answer.expires_at)}.
+          entries and their leases and purges the organization tag: no isolate serves a copy after
+          about a second. The token expires {formatTime(answer.expires_at)}.
         </p>
         <label>
           Type the organization's name to confirm

@@ -25,7 +25,8 @@ export function NightlyView({ api, organization, isServiceRole }: ViewProps) {
   });
   const runs = useQuery({
     queryKey: ["org", organization.id, "nightly-runs"],
-    queryFn: () => api.get<RunsAnswer>("nightly-refresh/runs", { organization_id: organization.id }),
+    queryFn: () =>
+      api.get<RunsAnswer>("nightly-refresh/runs", { organization_id: organization.id }),
     // While a job waits or runs, follow it closely.
     refetchInterval: (query) =>
       query.state.data?.runs.some((run) => run.status === "queued" || run.status === "running")
@@ -45,9 +46,9 @@ export function NightlyView({ api, organization, isServiceRole }: ViewProps) {
           <div className="table-wrap">
             <table data-testid="nightly-organizations">
               <caption>
-                Freshness (overdue after {data.overdue_after_hours} h without a successful refresh)
-                · queue: {data.queue.queued} queued, {data.queue.waiting_for_retry}{" "}
-                waiting for a retry, {data.queue.running} running
+                Freshness (overdue after {data.overdue_after_hours}{" "}
+                h without a successful refresh) · queue: {data.queue.queued} queued,{" "}
+                {data.queue.waiting_for_retry} waiting for a retry, {data.queue.running} running
               </caption>
               <thead>
                 <tr>
@@ -68,7 +69,9 @@ export function NightlyView({ api, organization, isServiceRole }: ViewProps) {
                     </th>
                     <td>{formatTime(org.last_refreshed_at)}</td>
                     <td>
-                      <span className={`badge ${org.overdue ? "health-critical" : "health-healthy"}`}>
+                      <span
+                        className={`badge ${org.overdue ? "health-critical" : "health-healthy"}`}
+                      >
                         {org.overdue ? "overdue" : "no"}
                       </span>
                     </td>
@@ -122,7 +125,9 @@ function RunHistory({ data }: { data: RunsAnswer }) {
     const finished = data.runs.filter((run) => run.duration_ms != null).slice(0, 30).reverse();
     return {
       xs: finished.map((_, i) => i),
-      categories: finished.map((run) => `${run.local_date.slice(5)}${run.kind === "rebuild" ? "*" : ""}`),
+      categories: finished.map((run) =>
+        `${run.local_date.slice(5)}${run.kind === "rebuild" ? "*" : ""}`
+      ),
       series: [{
         label: "duration (ms)",
         color: "#7c3aed",
@@ -193,8 +198,9 @@ function RunHistory({ data }: { data: RunsAnswer }) {
           <ul>
             {data.pending_notices.map((notice) => (
               <li key={notice.id}>
-                {notice.kind} from {formatTime(notice.created_at)}: {notice.attempts}{" "}
-                attempts, next {formatTime(notice.next_attempt_at)}
+                {notice.kind} from {formatTime(notice.created_at)}: {notice.attempts} attempts, next
+                {" "}
+                {formatTime(notice.next_attempt_at)}
                 {notice.last_error ? ` (last error: ${notice.last_error})` : ""}
               </li>
             ))}

@@ -31,8 +31,8 @@ export function OverviewView({ api, organization }: ViewProps) {
         {(data) => (
           <section aria-label="Figures of the last 24 hours">
             <p className="hint">
-              Last {data.window.hours} h, since {formatTime(data.window.since)}; entries and bytes
-              stored now.
+              Last {data.window.hours} h, since{" "}
+              {formatTime(data.window.since)}; entries and bytes stored now.
             </p>
             <div className="cards">
               <Card
