@@ -65,7 +65,12 @@ export function startDashboardServer(
           headers: { "Content-Type": CONTENT_TYPES[".js"]!, "Cache-Control": "no-store" },
         });
       }
-      const relative = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.(\/|$))+/, "");
+      let relative: string;
+      try {
+        relative = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.(\/|$))+/, "");
+      } catch {
+        return new Response("Bad request: malformed path", { status: 400 });
+      }
       const path = join(root, relative === "/" ? "index.html" : relative);
       if (!path.startsWith(root)) return new Response("Not found", { status: 404 });
       try {

@@ -238,4 +238,7 @@ Deno.test("dashboard serves config.js naming the project", async () => {
   const missing = await fetch(`${dashboardUrl}/../../etc/passwd`);
   assert.equal(missing.status, 404);
   await missing.body?.cancel();
+  const malformed = await fetch(`${dashboardUrl}/%E0%A4%A`);
+  assert.equal(malformed.status, 400);
+  await malformed.body?.cancel();
 });
