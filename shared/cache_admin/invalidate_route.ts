@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AccessTokenVerifier } from "../auth/access_token.ts";
 import { invalidateTagsWith } from "../cache/postgres_store.ts";
 import { invalidationTags, MAX_CUSTOM_TAGS } from "../cache/tags.ts";
-import { DATASET_NAMES } from "../cache/tiers.ts";
+import { DATASET_NAMES } from "../datasets/registry.ts";
 import { readJsonBody } from "../http/json_body.ts";
 import { authenticateAdmin, authorizeOrganizationAdmin } from "./admin_caller.ts";
 import type { Route } from "../http/router.ts";

@@ -10,6 +10,7 @@ import { type DatasetBody, datasetResponse } from "./dataset_response.ts";
 import { type DatasetRequest, DatasetRequestParser } from "./dataset_request.ts";
 import { type DatasetDocument, type QueryCaller, queryDataset } from "./dataset_query.ts";
 import type { MembershipChecker } from "./membership.ts";
+import { DATASETS } from "./registry.ts";
 
 /** What the datasets handler is built from (module-scope objects of the function). */
 export interface DatasetsHandlerDependencies {
@@ -21,9 +22,6 @@ export interface DatasetsHandlerDependencies {
   readonly membership: MembershipChecker;
   readonly allowedOrigins: readonly string[];
 }
-
-/** Datasets whose rows depend on the caller, not only on the organization. */
-const USER_SCOPED_DATASETS = new Set(["user-preferences"]);
 
 /**
  * Decides who may read before any cache lookup: a member of the organization
@@ -65,7 +63,7 @@ export function createDatasetsHandler(
       }
       const target = parser.parse(request.url);
       const { caller, userId } = await authorize(request, target, deps);
-      const params: CacheParams = USER_SCOPED_DATASETS.has(target.dataset)
+      const params: CacheParams = DATASETS[target.dataset].userScoped
         ? { ...target.params, user: userId ?? "service_role" }
         : target.params;
       const result = await deps.cache.get<DatasetDocument>({

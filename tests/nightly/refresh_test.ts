@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { FakeClock } from "../../shared/cache/clock.ts";
-import { NIGHTLY_DATASETS } from "../../shared/cache/tiers.ts";
+import { datasetsBySource } from "../../shared/datasets/registry.ts";
 import { enqueueDueOrganizations } from "../../shared/nightly/queue.ts";
 import { runTick } from "../../shared/nightly/invocation.ts";
 import { asActor } from "../support/as_role.ts";
@@ -23,6 +23,8 @@ import {
   withOrganizations,
 } from "./support/harness.ts";
 import { addInvoice, testSettings } from "./support/organizations.ts";
+
+const NIGHTLY_DATASETS = datasetsBySource("nightly");
 
 Deno.test("a tick rebuilds each due organization with its log, notification, tags and broadcast", async () => {
   const receiver = new HttpReceiver();

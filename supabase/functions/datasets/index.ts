@@ -12,6 +12,7 @@ import { PostgresCacheStore } from "../../../shared/cache/postgres_store.ts";
 import { readDatasetsConfig } from "../../../shared/datasets/datasets_config.ts";
 import { createDatasetsHandler } from "../../../shared/datasets/datasets_handler.ts";
 import { MembershipChecker } from "../../../shared/datasets/membership.ts";
+import { datasetTiers } from "../../../shared/datasets/registry.ts";
 import { createDatabaseClient } from "../../../shared/db/client.ts";
 import { readFunctionEnv } from "../../../shared/env.ts";
 import { projectTokenVerifier, readFunctionSettings } from "../../../shared/function_settings.ts";
@@ -19,7 +20,7 @@ import { projectTokenVerifier, readFunctionSettings } from "../../../shared/func
 const env = readFunctionEnv();
 const shared = readFunctionSettings();
 const settings = readDatasetsConfig();
-const cacheConfig = readCacheConfig();
+const cacheConfig = readCacheConfig(undefined, datasetTiers());
 const sql = createDatabaseClient(env.SUPABASE_DB_URL, { maxConnections: 5 });
 const cache = new CacheStack({ store: new PostgresCacheStore(sql), config: cacheConfig });
 
