@@ -93,7 +93,9 @@ begin
       using errcode = 'invalid_object_definition';
   end if;
 
-  if new.source = 'nightly' then
+  -- A nightly row missing its snapshot pieces is refused by datasets_nightly_has_snapshot.
+  if new.source = 'nightly' and new.snapshot_table is not null
+     and new.compute_function is not null then
     v_function := to_regprocedure(new.compute_function || '(uuid, date)');
     if v_function is null or not exists (
       select from pg_catalog.pg_proc as p

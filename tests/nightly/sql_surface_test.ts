@@ -30,6 +30,7 @@ Deno.test("nightly schema: RLS on every table, search_path pinned, EXECUTE grant
     assert.deepEqual(tables.map((t) => t.name), [
       "nightly.organization_runs",
       "nightly.runs",
+      "nightly.validation_rules",
       "nightly.webhook_outbox",
       "public.cache_invalidation_log",
     ]);
