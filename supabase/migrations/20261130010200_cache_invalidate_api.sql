@@ -19,11 +19,17 @@
 -- commit their numbers in order, and a client may ignore a notice whose seq it
 -- has already passed. The price: invalidations of one organization queue behind
 -- each other's transactions (as bumps of one tag always did).
+--
+-- Lock order, everywhere: the organization's counter row (cache.lock_invalidations),
+-- then its refresh state row (dirty marks, rebuilds), then tag versions. Taking the
+-- counter first is what keeps a writer and the nightly refresh of one organization
+-- from waiting on each other in a cycle.
 -- =============================================================================
 
 create table cache.invalidation_sequences (
   organization_id uuid primary key,
-  seq bigint not null check (seq > 0)
+  -- 0: locked (cache.lock_invalidations) but no notice sent yet.
+  seq bigint not null check (seq >= 0)
 );
 alter table cache.invalidation_sequences enable row level security;
 comment on table cache.invalidation_sequences is
@@ -48,6 +54,38 @@ comment on table cache.invalidation_audit is
 comment on column cache.invalidation_audit.actor_role is
   'owner or admin (cache-admin), service_role, authenticated (a write by a signed-in user), '
   'pg_cron, or database (no role claim: the nightly refresh, a direct connection).';
+
+-- -----------------------------------------------------------------------------
+-- cache.lock_invalidations
+-- -----------------------------------------------------------------------------
+
+create function cache.lock_invalidations(p_organization_ids uuid[])
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  insert into cache.invalidation_sequences (organization_id, seq)
+  select distinct o.organization_id, 0
+  from unnest(p_organization_ids) as o (organization_id)
+  where o.organization_id is not null
+  order by 1
+  on conflict (organization_id) do nothing;
+  perform 1
+  from cache.invalidation_sequences as sequence
+  where sequence.organization_id = any (p_organization_ids)
+  order by sequence.organization_id
+  for update;
+end
+$$;
+comment on function cache.lock_invalidations(uuid[]) is
+  'Takes the invalidation counter row lock of each organization (in id order) until commit: the '
+  'first lock of the order counter -> refresh state -> tag versions. Call it before locking an '
+  'organization''s refresh state in a transaction that may invalidate it.';
+
+revoke all on function cache.lock_invalidations(uuid[]) from public, anon, authenticated;
+grant execute on function cache.lock_invalidations(uuid[]) to service_role;
 
 -- -----------------------------------------------------------------------------
 -- cache.invalidate
@@ -128,15 +166,15 @@ begin
     );
   end if;
 
-  select jsonb_object_agg(bumped.tag, bumped.version order by bumped.tag)
-  into v_bumped
-  from cache.invalidate_tags(v_tags, p_action) as bumped;
-
-  -- After the tag locks (taken in tag order), like every caller: no lock cycles.
+  -- The counter row first, then the tags (see the lock order above).
   insert into cache.invalidation_sequences as sequence (organization_id, seq)
   values (p_organization_id, 1)
   on conflict (organization_id) do update set seq = sequence.seq + 1
   returning sequence.seq into v_seq;
+
+  select jsonb_object_agg(bumped.tag, bumped.version order by bumped.tag)
+  into v_bumped
+  from cache.invalidate_tags(v_tags, p_action) as bumped;
 
   v_notice := jsonb_build_object(
     'v', 1,

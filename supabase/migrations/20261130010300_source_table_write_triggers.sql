@@ -15,9 +15,9 @@
 -- not touch location-data or user-preferences).
 --
 -- Registering a dataset that reads a new table installs the triggers on it
--- (statement trigger on analytics.datasets). Locks, in order: organization
--- state rows (organization order), then tag versions and the notice counter,
--- as the nightly refresh takes them.
+-- (statement trigger on analytics.datasets). Locks, in the one order of
+-- 20261130010200_cache_invalidate_api.sql: the organizations' invalidation
+-- counters, then their state rows, then tag versions (organization order each).
 -- =============================================================================
 
 -- -----------------------------------------------------------------------------
@@ -88,6 +88,11 @@ begin
   into live_datasets, read_by_nightly
   from analytics.datasets as dataset
   where tg_table_name = any (dataset.source_tables);
+
+  if not read_by_nightly and live_datasets is null then
+    return null;
+  end if;
+  perform cache.lock_invalidations(touched_organizations);
 
   -- In organization order, so concurrent statements lock state rows in one order;
   -- the timestamp is taken once the row lock is held (see analytics.rebuild_organization).

@@ -3,7 +3,9 @@
 -- (bump + audit + the one notice shape), instead of bumping tags and building
 -- their own broadcast payloads:
 --
---   nightly.process_organization_run   cause nightly, details {run_id, local_date, as_of_date}
+--   nightly.process_organization_run   cause nightly, details {run_id, local_date, as_of_date};
+--                                      takes the organization's invalidation counter lock
+--                                      before the rebuild locks its state (the one lock order)
 --   cache_admin.clear_entries          cause maintenance, action purge, datasets null
 --                                      (organization-wide), details {reason: emergency_clear}
 --
@@ -76,6 +78,10 @@ begin
     return jsonb_build_object('outcome', 'skipped', 'id', p_job_id,
                               'organization_id', v_job.organization_id, 'reason', v_skip_reason);
   end if;
+
+  -- The lock order of every invalidation: the organization's invalidation counter
+  -- before its refresh state (taken by the rebuild) and tag versions.
+  perform cache.lock_invalidations(array[v_job.organization_id]);
 
   -- Everything the organization's refresh changes, as one subtransaction: any
   -- error rolls back all of it (and nothing else) and is handled below.

@@ -28,6 +28,7 @@ const STATEMENTS: Record<string, (tx: TransactionSql) => Promise<unknown>> = {
     tx`insert into cache.invalidation_audit (organization_id, actor_role, mode, bumped)
        values (${org}::uuid, 'service_role', 'expire', '{}')`,
   "select cache.invalidation_sequences": (tx) => tx`select * from cache.invalidation_sequences`,
+  "cache.lock_invalidations": (tx) => tx`select cache.lock_invalidations(${[org]}::uuid[])`,
   "cache.invalidate": (tx) =>
     tx`select cache.invalidate(${org}::uuid, '{price-alerts}', null, 'expire', 'admin')`,
   "cache.read": (tx) => tx`select * from cache.read(${key}, ${org}::uuid)`,
