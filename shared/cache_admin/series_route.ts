@@ -2,7 +2,7 @@ import type { Sql } from "postgres";
 import { z } from "zod";
 import type { AccessTokenVerifier } from "../auth/access_token.ts";
 import { READ_LATENCY_BOUNDS_MS } from "../cache/latency_histogram.ts";
-import { DATASET_NAMES } from "../cache/tiers.ts";
+import { DATASET_NAMES } from "../datasets/registry.ts";
 import type { Route } from "../http/router.ts";
 import { authenticateAdmin } from "./admin_caller.ts";
 import { organizationIdParam, parseAdminQuery, wholeNumberParam } from "./admin_query.ts";

@@ -1,17 +1,19 @@
 /**
- * Building blocks of the datasets' parameter schemas (zod): what a query
- * parameter may look like, and how the validated parameters are shaped.
- * The dataset registry (`registry.ts`) composes one schema per dataset from them.
+ * The zod schema of each dataset's query parameters, built from the parameter
+ * kinds the dataset registry (`registry.ts`) declares: strict (unknown names are
+ * refused), every parameter optional, `from` not after `to`, values canonical
+ * (`limit=010` → 10), absent parameters dropped.
  *
  * @module
  */
 import { z } from "zod";
+import { DATASET_NAMES, type DatasetName, DATASETS, type ParameterKind } from "./registry.ts";
 
 /** Validated dataset parameters: names to strings (dates, UUIDs) or numbers. */
 export type DatasetParams = Readonly<Record<string, string | number>>;
 
 /** A real calendar date `YYYY-MM-DD`. */
-export const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD")
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD")
   .refine(
     (value) =>
       !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) &&
@@ -20,23 +22,15 @@ export const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date Y
   );
 
 /** Row limit: a whole number 1..1000 (`limit=010` → 10). */
-export const limit = z.string().regex(/^\d{1,4}$/, "must be a whole number from 1 to 1000")
+const limit = z.string().regex(/^\d{1,4}$/, "must be a whole number from 1 to 1000")
   .transform(Number).pipe(z.number().int().min(1).max(1000));
 
 /** A percentage 0..1000 with at most four decimals. */
-export const percent = z.string().regex(/^\d{1,4}(\.\d{1,4})?$/, "must be a number from 0 to 1000")
+const percent = z.string().regex(/^\d{1,4}(\.\d{1,4})?$/, "must be a number from 0 to 1000")
   .transform(Number).pipe(z.number().min(0).max(1000));
 
 /** A UUID. */
-export const uuid = z.uuid({ message: "must be a UUID" });
-
-/** Filters shared by the live datasets over invoices. */
-export const liveFilters = {
-  from: isoDate.optional(),
-  to: isoDate.optional(),
-  location_id: uuid.optional(),
-  limit: limit.optional(),
-};
+const uuid = z.uuid({ message: "must be a UUID" });
 
 /** Keeps the parameters that were given (zod reports absent optionals as undefined). */
 const givenOnly = (params: Record<string, string | number | undefined>): DatasetParams =>
@@ -49,18 +43,20 @@ const givenOnly = (params: Record<string, string | number | undefined>): Dataset
 const dateOrder = (params: { from?: string | undefined; to?: string | undefined }) =>
   !params.from || !params.to || params.from <= params.to;
 
-/** A dataset that takes no parameters: anything given is refused. */
-export function noParameters(): z.ZodType<DatasetParams> {
-  return z.object({}).strict();
-}
+const KINDS: Readonly<Record<ParameterKind, z.ZodType<string | number, string>>> = {
+  date: isoDate,
+  uuid,
+  limit,
+  percent,
+};
 
-/**
- * A dataset's strict parameter schema with a date window: unknown names are
- * refused, `from` must not be after `to`, absent optionals are dropped.
- */
-export function windowParameters(
-  shape: Readonly<Record<string, z.ZodType<string | number | undefined, string | undefined>>>,
+/** The strict schema of a parameter declaration (see `ParameterKind`). */
+export function parametersSchema(
+  declared: Readonly<Record<string, ParameterKind>>,
 ): z.ZodType<DatasetParams> {
+  const shape = Object.fromEntries(
+    Object.entries(declared).map(([name, kind]) => [name, KINDS[kind].optional()]),
+  );
   return z.object(shape).strict()
     .refine((params) => dateOrder(params as { from?: string; to?: string }), {
       message: "from must not be after to",
@@ -69,10 +65,8 @@ export function windowParameters(
     .transform((params) => givenOnly(params as Record<string, string | number | undefined>));
 }
 
-/** The parameter names a schema accepts (the keys of its object shape). */
-export function parameterNames(schema: z.ZodType): readonly string[] {
-  // deno-lint-ignore no-explicit-any
-  let inner: any = schema;
-  while (inner && !inner.shape) inner = inner.def?.in ?? inner.def?.schema ?? inner.def?.innerType;
-  return inner?.shape ? Object.keys(inner.shape).sort() : [];
-}
+/** The parameter schema of every dataset of the registry. */
+export const DATASET_PARAMETERS: Readonly<Record<DatasetName, z.ZodType<DatasetParams>>> = Object
+  .fromEntries(
+    DATASET_NAMES.map((name) => [name, parametersSchema(DATASETS[name].parameters)]),
+  ) as Record<DatasetName, z.ZodType<DatasetParams>>;

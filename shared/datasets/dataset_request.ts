@@ -3,8 +3,8 @@ import { LruCache } from "../cache/lru_cache.ts";
 import { InvalidRequestError, NotFoundError } from "../http/errors.ts";
 import { queryParams } from "../http/query_params.ts";
 import { parseOrThrow } from "../http/validation.ts";
-import type { DatasetParams } from "./dataset_parameters.ts";
-import { DATASET_NAMES, type DatasetName, DATASETS, isDatasetName } from "./registry.ts";
+import { DATASET_PARAMETERS, type DatasetParams } from "./dataset_parameters.ts";
+import { DATASET_NAMES, type DatasetName, isDatasetName } from "./registry.ts";
 
 export type { DatasetParams } from "./dataset_parameters.ts";
 
@@ -42,7 +42,7 @@ export function parseDatasetRequest(url: URL): DatasetRequest {
       `Invalid organization_id: must be a UUID, received ${organizationId.slice(0, 64)}`,
     );
   }
-  const params = parseOrThrow(DATASETS[name].parameters, rest, `parameters for ${name}`);
+  const params = parseOrThrow(DATASET_PARAMETERS[name], rest, `parameters for ${name}`);
   return { dataset: name, organizationId: organization.data.toLowerCase(), params };
 }
 

@@ -7,21 +7,14 @@
  * tests/domain/dataset_registry_sql_test.ts). ARCHITECTURE.md, "Adding a nightly
  * dataset", walks through adding one.
  *
- * Sources of the figures: the design brief's dataset table (tiers) and the SQL
- * that computes each dataset (source tables).
+ * Plain data without dependencies, so browser bundles (the dashboard, the client
+ * package) import it as is; the zod schemas of the parameters are built from it in
+ * `dataset_parameters.ts`. Sources of the figures: the design brief's dataset table
+ * (tiers) and the SQL that computes each dataset (source tables).
  *
  * @module
  */
-import type { z } from "zod";
 import type { FreshnessTier, RetentionTier } from "../cache/tiers.ts";
-import {
-  type DatasetParams,
-  liveFilters,
-  noParameters,
-  percent,
-  uuid,
-  windowParameters,
-} from "./dataset_parameters.ts";
 
 /** A base table (schema `public`) whose writes can change a dataset. */
 export type BaseTable =
@@ -31,6 +24,13 @@ export type BaseTable =
   | "invoices"
   | "invoice_lines"
   | "user_preferences";
+
+/**
+ * What a query parameter holds: `date` a calendar date `YYYY-MM-DD`, `uuid` a UUID,
+ * `limit` a whole number 1..1000, `percent` a number 0..1000. Every parameter is
+ * optional; `from` after `to` is refused.
+ */
+export type ParameterKind = "date" | "uuid" | "limit" | "percent";
 
 /** Everything known about one dataset. */
 export interface DatasetDefinition {
@@ -44,8 +44,8 @@ export interface DatasetDefinition {
   readonly freshness: FreshnessTier;
   /** How long an entry may be kept and served stale (`RETENTION`). */
   readonly retention: RetentionTier;
-  /** Accepted query parameters besides `organization_id` (strict: others are refused). */
-  readonly parameters: z.ZodType<DatasetParams>;
+  /** Accepted query parameters besides `organization_id`, by name (any other is refused). */
+  readonly parameters: Readonly<Record<string, ParameterKind>>;
   /** Base tables the computation reads (`public.<table>`), sorted. */
   readonly sourceTables: readonly BaseTable[];
   /** True when rows depend on the caller, not only the organization: the cache key adds the user. */
@@ -54,6 +54,14 @@ export interface DatasetDefinition {
   readonly description: string;
 }
 
+/** The filters of the live datasets over invoices. */
+const WINDOW = {
+  from: "date",
+  to: "date",
+  location_id: "uuid",
+  limit: "limit",
+} as const satisfies Record<string, ParameterKind>;
+
 const nightly = (
   sourceTables: readonly BaseTable[],
   description: string,
@@ -61,7 +69,7 @@ const nightly = (
   source: "nightly",
   freshness: "NIGHTLY_REFRESH",
   retention: "NIGHTLY_CACHE",
-  parameters: noParameters(),
+  parameters: {},
   sourceTables,
   userScoped: false,
   description,
@@ -93,11 +101,7 @@ export const DATASETS = {
     source: "live",
     freshness: "REAL_TIME",
     retention: "SHORT",
-    parameters: windowParameters({
-      ...liveFilters,
-      supplier_id: uuid.optional(),
-      threshold_percent: percent.optional(),
-    }),
+    parameters: { ...WINDOW, supplier_id: "uuid", threshold_percent: "percent" },
     // user_preferences: the default threshold is the caller's preference.
     sourceTables: ["invoice_lines", "invoices", "products", "suppliers", "user_preferences"],
     userScoped: false,
@@ -107,7 +111,7 @@ export const DATASETS = {
     source: "live",
     freshness: "STABLE",
     retention: "LONG",
-    parameters: windowParameters({ ...liveFilters, supplier_id: uuid.optional() }),
+    parameters: { ...WINDOW, supplier_id: "uuid" },
     sourceTables: ["invoice_lines", "invoices", "suppliers"],
     userScoped: false,
     description: "suppliers with their recent activity",
@@ -116,7 +120,7 @@ export const DATASETS = {
     source: "live",
     freshness: "STABLE",
     retention: "VERY_LONG",
-    parameters: windowParameters(liveFilters),
+    parameters: WINDOW,
     sourceTables: ["invoices", "locations"],
     userScoped: false,
     description: "locations with their recent activity",
@@ -125,7 +129,7 @@ export const DATASETS = {
     source: "live",
     freshness: "STABLE",
     retention: "VERY_LONG",
-    parameters: noParameters(),
+    parameters: {},
     // locations: the default location's name.
     sourceTables: ["locations", "user_preferences"],
     userScoped: true,

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { FRESHNESS, RETENTION } from "../../shared/cache/tiers.ts";
-import { parameterNames } from "../../shared/datasets/dataset_parameters.ts";
+import { DATASET_PARAMETERS } from "../../shared/datasets/dataset_parameters.ts";
 import {
   DATASET_NAMES,
   DATASETS,
@@ -54,7 +54,7 @@ Deno.test("README dataset table matches the registry, one row per dataset in ord
         `${dataset.retention} ${humanDuration(RETENTION[dataset.retention])}`,
     );
     const names = parameters === "none" ? [] : backticked(parameters);
-    assert.deepEqual(names.sort(), [...parameterNames(dataset.parameters)], `${name}: parameters`);
+    assert.deepEqual(names.sort(), Object.keys(dataset.parameters).sort(), `${name}: parameters`);
     assert.deepEqual(backticked(reads), [...dataset.sourceTables], `${name}: source tables`);
   }
 });
@@ -82,20 +82,28 @@ Deno.test("registry source tables are sorted and unique; lookups agree with them
   ]);
 });
 
-Deno.test("registry parameter schemas refuse unknown names and keep only given ones", () => {
-  assert.deepEqual(parameterNames(DATASETS["location-data"].parameters), [
+Deno.test("parameter schemas built from the registry refuse unknown names and keep only given ones", () => {
+  assert.deepEqual(Object.keys(DATASETS["location-data"].parameters).sort(), [
     "from",
     "limit",
     "location_id",
     "to",
   ]);
-  assert.deepEqual(parameterNames(DATASETS["dashboard-metrics"].parameters), []);
-  assert.deepEqual(DATASETS["supplier-data"].parameters.parse({ limit: "010" }), { limit: 10 });
-  assert.equal(DATASETS["supplier-data"].parameters.safeParse({ colour: "red" }).success, false);
+  assert.deepEqual(DATASET_PARAMETERS["dashboard-metrics"].parse({}), {});
+  assert.equal(DATASET_PARAMETERS["dashboard-metrics"].safeParse({ limit: "1" }).success, false);
+  assert.deepEqual(DATASET_PARAMETERS["supplier-data"].parse({ limit: "010" }), { limit: 10 });
+  assert.deepEqual(
+    DATASET_PARAMETERS["price-alerts"].parse({ threshold_percent: "12.5", to: "2026-01-31" }),
+    { threshold_percent: 12.5, to: "2026-01-31" },
+  );
+  assert.equal(DATASET_PARAMETERS["supplier-data"].safeParse({ colour: "red" }).success, false);
   assert.equal(
-    DATASETS["price-alerts"].parameters.safeParse({ from: "2026-02-01", to: "2026-01-01" })
-      .success,
+    DATASET_PARAMETERS["price-alerts"].safeParse({ from: "2026-02-01", to: "2026-01-01" }).success,
     false,
   );
-  assert.equal(DATASETS["user-preferences"].parameters.safeParse({ limit: "1" }).success, false);
+  assert.equal(
+    DATASET_PARAMETERS["location-data"].safeParse({ from: "2026-02-30" }).success,
+    false,
+  );
+  assert.equal(DATASET_PARAMETERS["user-preferences"].safeParse({ limit: "1" }).success, false);
 });

@@ -1,6 +1,7 @@
-/** Datasets: every dataset with its tiers (shared/cache/tiers.ts) and its figures of the last 24 h. */
+/** Datasets: every dataset with its tiers (shared/datasets/registry.ts) and its figures of the last 24 h. */
 import { useQuery } from "@tanstack/react-query";
-import { DATASET_TIERS, FRESHNESS, RETENTION } from "../../../shared/cache/tiers.ts";
+import { FRESHNESS, RETENTION } from "../../../shared/cache/tiers.ts";
+import { DATASETS } from "../../../shared/datasets/registry.ts";
 import type { MetricsAnswer } from "../api/types.ts";
 import type { ViewProps } from "../app.tsx";
 import { formatBytes, formatCount, formatMs, formatRate } from "../format.ts";
@@ -42,7 +43,7 @@ export function DatasetsView({ api, organization }: ViewProps) {
               </tr>
             </thead>
             <tbody>
-              {Object.entries(DATASET_TIERS).map(([name, tiers]) => {
+              {Object.entries(DATASETS).map(([name, tiers]) => {
                 const row = data.datasets.find((dataset) => dataset.dataset === name);
                 return (
                   <tr key={name} data-dataset={name}>

@@ -5,7 +5,7 @@
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { DATASET_NAMES } from "../../../shared/cache/tiers.ts";
+import { DATASET_NAMES } from "../../../shared/datasets/registry.ts";
 import type { AuditAnswer, InvalidateAnswer } from "../api/types.ts";
 import type { ViewProps } from "../app.tsx";
 import { formatTime } from "../format.ts";
