@@ -138,6 +138,19 @@ Deno.test("dashboard routes of cache-admin", async (t) => {
           assert.equal(body.entries[0].actor_role, "owner");
           const ofB = await adminGet(serviceRoleKey, `invalidations?organization_id=${orgB}`);
           assert.deepEqual(ofB.body.entries, []);
+          // The fixture's inserts into B were invalidations too (cause write), listed on request.
+          const writesOfB = await adminGet(
+            serviceRoleKey,
+            `invalidations?organization_id=${orgB}&cause=write`,
+          );
+          assert.ok(writesOfB.body.entries.length > 0);
+          assert.ok(
+            writesOfB.body.entries.every((entry: { cause: string; seq: number }) =>
+              entry.cause === "write" && entry.seq > 0
+            ),
+          );
+          const bad = await adminGet(serviceRoleKey, `invalidations?cause=cron`);
+          assert.equal(bad.response.status, 400);
         },
       );
 
