@@ -11,6 +11,8 @@ const functionConfigSchema = z.object({
 const configSchema = z.object({
   api: z.object({ port: z.number().int().default(54321) }).passthrough().default({ port: 54321 }),
   db: z.object({ port: z.number().int().default(54322) }).passthrough().default({ port: 54322 }),
+  studio: z.object({ port: z.number().int().default(54323) }).passthrough()
+    .default({ port: 54323 }),
   functions: z.record(z.string(), functionConfigSchema).default({}),
 }).passthrough();
 
@@ -27,6 +29,8 @@ export interface FunctionDefinition {
 export interface ProjectConfig {
   readonly apiPort: number;
   readonly dbPort: number;
+  /** `[studio] port`: where the local stack serves the admin dashboard. */
+  readonly dashboardPort: number;
   readonly functions: readonly FunctionDefinition[];
 }
 
@@ -44,5 +48,10 @@ export function readProjectConfig(dir: string = supabaseDir): ProjectConfig {
     functions.push({ name: entry.name, entrypoint, verifyJwt: settings?.verify_jwt ?? true });
   }
   functions.sort((a, b) => a.name.localeCompare(b.name));
-  return { apiPort: parsed.api.port, dbPort: parsed.db.port, functions };
+  return {
+    apiPort: parsed.api.port,
+    dbPort: parsed.db.port,
+    dashboardPort: parsed.studio.port,
+    functions,
+  };
 }

@@ -4,6 +4,8 @@
  */
 import { join } from "node:path";
 import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_SERVICE_ROLE_KEY } from "../keys.ts";
+import { ensureDashboardBuilt } from "../dashboard/build.ts";
+import { startDashboardServer } from "../dashboard/server.ts";
 import { clusterRoot } from "../postgres/cluster_location.ts";
 import { repoRoot } from "../paths.ts";
 import { readProjectConfig } from "../project_config.ts";
@@ -18,10 +20,19 @@ const stack = await LocalStack.start({
   seed: true,
 });
 
+await ensureDashboardBuilt();
+const dashboard = startDashboardServer({
+  port: config.dashboardPort,
+  apiUrl: stack.apiUrl,
+  publishableKey: LOCAL_ANON_KEY,
+});
+const dashboardUrl = `http://127.0.0.1:${config.dashboardPort}`;
+
 const functionsUrl = `${stack.apiUrl}/functions/v1`;
 console.log(`
 Nightshift local stack is running.
 
+  Dashboard     ${dashboardUrl}   (admin dashboard: sign in, or paste the service_role key)
   Functions     ${functionsUrl}/<name>   (${stack.functionNames.join(", ")})
   Database      ${stack.dbUrl}
   JWT secret    ${LOCAL_JWT_SECRET}
@@ -78,6 +89,7 @@ async function shutdown(): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log("\nStopping the local stack...");
+  await dashboard.shutdown().catch(() => {});
   await stack.stop();
   console.log("Stopped.");
   Deno.exit(0);

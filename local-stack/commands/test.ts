@@ -10,6 +10,9 @@ import { repoRoot, runtimeRoot } from "../paths.ts";
 import { PostgresCluster } from "../postgres/cluster.ts";
 import { clusterRoot } from "../postgres/cluster_location.ts";
 import { ensurePostgresInstalled } from "../postgres/install.ts";
+import { ensureDashboardBuilt } from "../dashboard/build.ts";
+import { startDashboardServer } from "../dashboard/server.ts";
+import { ensureChromiumInstalled } from "../dashboard/chromium.ts";
 import { LocalStack } from "../stack.ts";
 import { summarizeJunitReport } from "../junit_summary.ts";
 import { TEST_FUNCTION_ENV } from "../../tests/support/test_function_env.ts";
@@ -49,6 +52,10 @@ try {
   // no previous report
 }
 
+// Before any process starts: the dashboard's build and the browser of its tests.
+await ensureDashboardBuilt();
+const chromium = await ensureChromiumInstalled();
+
 console.log("Starting a throwaway stack for the tests...");
 const stack = await LocalStack.start({
   dir,
@@ -57,9 +64,17 @@ const stack = await LocalStack.start({
   seed: false,
   functionEnv: TEST_FUNCTION_ENV,
 });
+// The admin dashboard, served as ./nightshift dev does, for the browser tests.
+const dashboardPort = freePort();
+const dashboard = startDashboardServer({
+  port: dashboardPort,
+  apiUrl: stack.apiUrl,
+  publishableKey: LOCAL_ANON_KEY,
+});
 let tearingDown: Promise<void> | undefined;
 function tearDown(): Promise<void> {
-  tearingDown ??= stack.stop().then(() => Deno.removeSync(dir, { recursive: true }));
+  tearingDown ??= dashboard.shutdown().catch(() => {}).then(() => stack.stop())
+    .then(() => Deno.removeSync(dir, { recursive: true }));
   return tearingDown;
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -82,6 +97,8 @@ try {
       NIGHTSHIFT_TEST_ANON_KEY: LOCAL_ANON_KEY,
       NIGHTSHIFT_TEST_SERVICE_ROLE_KEY: LOCAL_SERVICE_ROLE_KEY,
       NIGHTSHIFT_TEST_RUNTIME_DIR: dir,
+      NIGHTSHIFT_TEST_DASHBOARD_URL: `http://127.0.0.1:${dashboardPort}`,
+      NIGHTSHIFT_TEST_CHROMIUM: chromium ?? "",
     },
     stdout: "inherit",
     stderr: "inherit",

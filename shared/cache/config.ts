@@ -25,7 +25,7 @@
 import { z } from "zod";
 import { durationSchema, formatDuration } from "../util/durations.ts";
 import { CacheConfigError } from "./errors.ts";
-import { DATASET_NAMES, DATASET_TIERS, type DatasetName, FRESHNESS, RETENTION } from "./tiers.ts";
+import { FRESHNESS, RETENTION, type TierCatalogue } from "./tiers.ts";
 
 /** Freshness of one dataset's entries. */
 export interface CachePolicy {
@@ -46,7 +46,7 @@ export interface CacheConfig {
    */
   readonly enabled?: boolean;
   readonly defaultPolicy: Omit<CachePolicy, "dataset">;
-  readonly datasets: Readonly<Record<DatasetName, CachePolicy>>;
+  readonly datasets: Readonly<Record<string, CachePolicy>>;
   readonly l1: {
     readonly maxEntries: number;
     readonly maxBytes: number;
@@ -63,15 +63,25 @@ export function datasetEnvName(dataset: string): string {
   return dataset.toUpperCase().replaceAll("-", "_");
 }
 
-/** Every variable {@linkcode readCacheConfig} reads, for `.env.example` and the README. */
-export const CACHE_ENV_VARS: readonly string[] = [
-  "CACHE_ENABLED",
+/**
+ * Every variable {@linkcode readCacheConfig} reads with `catalogue`, for
+ * `.env.example` and the README.
+ */
+export function cacheEnvVars(catalogue: TierCatalogue): readonly string[] {
+  return [
+    "CACHE_ENABLED",
+    ...GENERIC_ENV_VARS.slice(0, 2),
+    ...Object.keys(catalogue).flatMap((name) => [
+      `CACHE_DURATION_${datasetEnvName(name)}`,
+      `CACHE_RETENTION_${datasetEnvName(name)}`,
+    ]),
+    ...GENERIC_ENV_VARS.slice(2),
+  ];
+}
+
+const GENERIC_ENV_VARS: readonly string[] = [
   "CACHE_DEFAULT_DURATION",
   "CACHE_DEFAULT_RETENTION",
-  ...DATASET_NAMES.flatMap((name) => [
-    `CACHE_DURATION_${datasetEnvName(name)}`,
-    `CACHE_RETENTION_${datasetEnvName(name)}`,
-  ]),
   "CACHE_L1_MAX_ENTRIES",
   "CACHE_L1_MAX_BYTES",
   "CACHE_L1_REVALIDATE_INTERVAL",
@@ -109,24 +119,32 @@ const shape: Record<string, z.ZodType<number | undefined, string | undefined>> =
   CACHE_HIT_FLUSH_INTERVAL: durationSchema(0).optional(),
   CACHE_HIT_FLUSH_MAX_KEYS: positiveInteger(100_000).optional(),
 };
-for (const name of DATASET_NAMES) {
-  shape[`CACHE_DURATION_${datasetEnvName(name)}`] = durationSchema(1).optional();
-  shape[`CACHE_RETENTION_${datasetEnvName(name)}`] = durationSchema(1).optional();
+
+/** The environment schema for a catalogue: the generic variables plus two per dataset. */
+function envSchema(catalogue: TierCatalogue) {
+  const withDatasets = { ...shape };
+  for (const name of Object.keys(catalogue)) {
+    withDatasets[`CACHE_DURATION_${datasetEnvName(name)}`] = durationSchema(1).optional();
+    withDatasets[`CACHE_RETENTION_${datasetEnvName(name)}`] = durationSchema(1).optional();
+  }
+  return z.object(withDatasets);
 }
-const envSchema = z.object(shape);
 
 /**
- * Reads and validates the cache configuration. Throws {@linkcode CacheConfigError}
- * listing every invalid variable, and any dataset whose retention is shorter than
- * its stale time.
+ * Reads and validates the cache configuration for the datasets of `catalogue`
+ * (their tiers; the datasets' own catalogue is `datasetTiers()` of
+ * shared/datasets/registry.ts). A dataset outside the catalogue gets the default
+ * policy. Throws {@linkcode CacheConfigError} listing every invalid variable, and
+ * any dataset whose retention is shorter than its stale time.
  */
 export function readCacheConfig(
   source: (name: string) => string | undefined = (name) => Deno.env.get(name),
+  catalogue: TierCatalogue = {},
 ): CacheConfig {
   const { CACHE_ENABLED, ...values } = Object.fromEntries(
-    CACHE_ENV_VARS.map((name) => [name, source(name)?.trim() || undefined]),
+    cacheEnvVars(catalogue).map((name) => [name, source(name)?.trim() || undefined]),
   );
-  const parsed = envSchema.safeParse(values);
+  const parsed = envSchema(catalogue).safeParse(values);
   const enabled = enabledSchema.safeParse(CACHE_ENABLED);
   if (!parsed.success || !enabled.success) {
     const problems = [
@@ -143,9 +161,8 @@ export function readCacheConfig(
     staleTimeMs: env.CACHE_DEFAULT_DURATION ?? FRESHNESS.MODERATE,
     retentionMs: env.CACHE_DEFAULT_RETENTION ?? RETENTION.MEDIUM,
   };
-  const datasets = {} as Record<DatasetName, CachePolicy>;
-  for (const name of DATASET_NAMES) {
-    const tiers = DATASET_TIERS[name];
+  const datasets: Record<string, CachePolicy> = {};
+  for (const [name, tiers] of Object.entries(catalogue)) {
     const staleOverride = env[`CACHE_DURATION_${datasetEnvName(name)}`];
     const retentionOverride = env[`CACHE_RETENTION_${datasetEnvName(name)}`];
     datasets[name] = {
@@ -185,6 +202,6 @@ export function readCacheConfig(
 /** The policy of `dataset`: its own tier (or override), else the default policy. */
 export function policyFor(config: CacheConfig, dataset: string): CachePolicy {
   return Object.hasOwn(config.datasets, dataset)
-    ? config.datasets[dataset as DatasetName]
+    ? config.datasets[dataset]!
     : { ...config.defaultPolicy, dataset };
 }

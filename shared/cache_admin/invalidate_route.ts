@@ -1,9 +1,9 @@
 import type { Sql } from "postgres";
 import { z } from "zod";
 import type { CallerVerifier } from "../auth/caller.ts";
-import { invalidateTagsWith } from "../cache/postgres_store.ts";
 import { invalidationTags, MAX_CUSTOM_TAGS } from "../cache/tags.ts";
-import { DATASET_NAMES } from "../cache/tiers.ts";
+import { DATASET_NAMES } from "../datasets/registry.ts";
+import type { InvalidationNotice } from "../invalidation/invalidation_notice.ts";
 import { readJsonBody } from "../http/json_body.ts";
 import { authenticateAdmin, authorizeOrganizationAdmin } from "./admin_caller.ts";
 import type { Route } from "../http/route.ts";
@@ -29,13 +29,23 @@ export interface InvalidateResponse {
   /** The tags bumped and their new versions. */
   readonly invalidated: readonly { tag: string; version: number }[];
   readonly audit_id: number;
+  /** The notice broadcast on `cache-invalidation:<organization id>`. */
+  readonly notice: InvalidationNotice;
+}
+
+/** What `cache.invalidate` returns. */
+interface InvalidateResult {
+  readonly audit_id: number;
+  readonly notice: InvalidationNotice;
+  readonly bumped: Readonly<Record<string, number>>;
 }
 
 /**
  * `POST /cache-admin/invalidate` `{organization_id, datasets?, tags?, mode, reason?}`:
  * bumps the tags (all of the organization when neither datasets nor tags are
- * given), writes the audit row and broadcasts on
- * `cache-invalidation:<organization id>`, all in one transaction.
+ * given), writes the audit row and broadcasts the notice on
+ * `cache-invalidation:<organization id>`, in one call of `cache.invalidate`
+ * (one transaction).
  */
 export function invalidateRoute(sql: Sql, verifyCaller: CallerVerifier): Route {
   return {
@@ -47,45 +57,25 @@ export function invalidateRoute(sql: Sql, verifyCaller: CallerVerifier): Route {
       const body = await readJsonBody(request, bodySchema);
       const organizationId = body.organization_id.toLowerCase();
       const admin = await authorizeOrganizationAdmin(sql, identity, organizationId);
+      // Scoped here too: a bad tag is refused (400) before anything is written.
       const tags = invalidationTags({
         organizationId,
-        ...(body.datasets ? { datasets: [...new Set(body.datasets)] } : {}),
+        ...(body.datasets ? { datasets: body.datasets } : {}),
         ...(body.tags ? { tags: body.tags } : {}),
       });
-      const result = await sql.begin(async (tx) => {
-        const changes = await invalidateTagsWith(tx, tags, body.mode);
-        const bumped = Object.fromEntries(changes.map((change) => [change.tag, change.version]));
-        const [audit] = await tx<{ id: string; created_at: Date }[]>`
-          insert into cache.invalidation_audit
-            (organization_id, actor_user_id, actor_role, mode, datasets, tags, bumped, reason)
-          values (${organizationId}, ${admin.userId ?? null}, ${admin.role}, ${body.mode},
-                  ${body.datasets ?? []}, ${body.tags ?? []}, ${tx.json(bumped)}, ${
-          body.reason ?? null
-        })
-          returning id, created_at`;
-        await tx`
-          select realtime.send(
-            ${
-          tx.json({
-            type: "cache_invalidation",
-            organization_id: organizationId,
-            mode: body.mode,
-            datasets: body.datasets ?? [],
-            tags: body.tags ?? [],
-            timestamp: audit!.created_at.toISOString(),
-          })
-        }::jsonb,
-            'cache_invalidation',
-            ${`cache-invalidation:${organizationId}`},
-            true
-          )`;
-        return { changes, auditId: Number(audit!.id) };
-      });
+      const details = body.reason === undefined ? {} : { reason: body.reason };
+      const [row] = await sql<{ result: InvalidateResult }[]>`
+        select cache.invalidate(
+          ${organizationId}::uuid, ${body.datasets ?? null}::text[], ${body.tags ?? null}::text[],
+          ${body.mode}, 'admin', ${sql.json(details)}, ${admin.userId ?? null}::uuid, ${admin.role}
+        ) as result`;
+      const result = row!.result;
       const response: InvalidateResponse = {
         organization_id: organizationId,
         mode: body.mode,
-        invalidated: result.changes.map((change) => ({ tag: change.tag, version: change.version })),
-        audit_id: result.auditId,
+        invalidated: tags.map((tag) => ({ tag, version: result.bumped[tag]! })),
+        audit_id: result.audit_id,
+        notice: result.notice,
       };
       return Response.json(response);
     },

@@ -10,6 +10,7 @@ import { type DatasetBody, datasetResponse } from "./dataset_response.ts";
 import { type DatasetRequest, DatasetRequestParser } from "./dataset_request.ts";
 import { type DatasetDocument, type QueryCaller, queryDataset } from "./dataset_query.ts";
 import type { MembershipChecker } from "./membership.ts";
+import { DATASETS } from "./registry.ts";
 
 /** What the datasets handler is built from (module-scope objects of the function). */
 export interface DatasetsHandlerDependencies {
@@ -20,9 +21,6 @@ export interface DatasetsHandlerDependencies {
   readonly verifyCaller: CallerVerifier;
   readonly membership: MembershipChecker;
 }
-
-/** Datasets whose rows depend on the caller, not only on the organization. */
-const USER_SCOPED_DATASETS = new Set(["user-preferences"]);
 
 /** The shape of a datasets request: a query (validated per dataset), no body. */
 const DATASETS_ROUTE = { method: "GET", path: "/datasets/<dataset>", query: true } as const;
@@ -69,7 +67,7 @@ export function createDatasetsHandler(
     log.dataset = target.dataset;
     log.organization_id = target.organizationId;
     const { caller, userId } = await authorize(request, target, deps);
-    const params: CacheParams = USER_SCOPED_DATASETS.has(target.dataset)
+    const params: CacheParams = DATASETS[target.dataset].userScoped
       ? { ...target.params, user: userId ?? "service_role" }
       : target.params;
     const result = await deps.cache.get<DatasetDocument>({

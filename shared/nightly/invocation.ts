@@ -81,6 +81,11 @@ export interface InvocationContext {
   readonly secrets?: readonly (string | undefined)[];
   /** @default {globalThis.fetch} */
   readonly fetch?: typeof fetch;
+  /**
+   * Whether the tick enqueues the organizations now due. false: it only works the
+   * queue (the worker a rebuild request starts). @default {true}
+   */
+  readonly enqueueDue?: boolean;
 }
 
 const log = logger("nightly");
@@ -152,7 +157,9 @@ export async function runTick(context: InvocationContext): Promise<TickReport> {
   const now = () => new Date(clock.now());
 
   const deferred = await deferTimedOutRuns(sql, now(), settings);
-  const enqueued = await enqueueDueOrganizations(sql, now(), settings);
+  const enqueued = context.enqueueDue === false
+    ? null
+    : await enqueueDueOrganizations(sql, now(), settings);
   const load = await measureDatabaseLoad(sql);
 
   const processed = { refreshed: 0, skipped: 0, retrying: 0, failed: 0, lost: 0 };

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { thrownBy } from "./support.ts";
-import { CACHE_ENV_VARS, policyFor, readCacheConfig } from "../../shared/cache/config.ts";
+import { cacheEnvVars, policyFor, readCacheConfig } from "../../shared/cache/config.ts";
 import {
   formatDuration,
   InvalidDurationError,
   parseDuration,
 } from "../../shared/util/durations.ts";
 import { CacheConfigError } from "../../shared/cache/errors.ts";
-import { DATASET_NAMES, FRESHNESS, RETENTION } from "../../shared/cache/tiers.ts";
+import { FRESHNESS, RETENTION } from "../../shared/cache/tiers.ts";
+import { DATASET_NAMES, datasetTiers } from "../../shared/datasets/registry.ts";
 
 Deno.test("parseDuration reads units and combinations", () => {
   assert.deepEqual(parseDuration("250ms"), 250);
@@ -51,7 +52,7 @@ Deno.test("formatDuration round-trips through parseDuration", () => {
 });
 
 Deno.test("readCacheConfig defaults to the brief's tiers", () => {
-  const config = readCacheConfig(() => undefined);
+  const config = readCacheConfig(() => undefined, datasetTiers());
   const expected: Record<string, [number, number, string]> = {
     "dashboard-metrics": [FRESHNESS.NIGHTLY_REFRESH, RETENTION.NIGHTLY_CACHE, "NIGHTLY_REFRESH"],
     "product-metrics": [FRESHNESS.NIGHTLY_REFRESH, RETENTION.NIGHTLY_CACHE, "NIGHTLY_REFRESH"],
@@ -101,8 +102,10 @@ Deno.test("readCacheConfig applies environment overrides", () => {
     CACHE_HIT_FLUSH_INTERVAL: "5s",
     CACHE_HIT_FLUSH_MAX_KEYS: "20",
   };
-  for (const name of Object.keys(env)) assert.deepEqual(CACHE_ENV_VARS.includes(name), true, name);
-  const config = readCacheConfig((name) => env[name]);
+  for (const name of Object.keys(env)) {
+    assert.deepEqual(cacheEnvVars(datasetTiers()).includes(name), true, name);
+  }
+  const config = readCacheConfig((name) => env[name], datasetTiers());
   assert.deepEqual(policyFor(config, "price-alerts"), {
     dataset: "price-alerts",
     tier: "CUSTOM",
@@ -134,7 +137,7 @@ Deno.test("readCacheConfig rejects bad variables, naming each", async (t) => {
   ];
   for (const [env, message] of cases) {
     await t.step(JSON.stringify(env), () => {
-      const error = thrownBy(() => readCacheConfig((name) => env[name]));
+      const error = thrownBy(() => readCacheConfig((name) => env[name], datasetTiers()));
       assert.ok(error instanceof CacheConfigError);
       assert.deepEqual(error.code, "E_INVALID_CONFIG");
       assert.match(error.message, message);

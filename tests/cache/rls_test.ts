@@ -11,6 +11,8 @@ import { newOrganizationId } from "./support.ts";
 const TABLES = ["entries", "tag_versions", "leases", "counters"] as const;
 /** Tables the service side may only read and append to (an audit is never rewritten). */
 const APPEND_ONLY_TABLES = ["invalidation_audit"] as const;
+/** Counters the service side reads and advances but never deletes (seq must never go back). */
+const COUNTER_TABLES = ["invalidation_sequences"] as const;
 const org = newOrganizationId();
 const key = `${org}:price-alerts:`;
 
@@ -25,6 +27,10 @@ const STATEMENTS: Record<string, (tx: TransactionSql) => Promise<unknown>> = {
   "insert cache.invalidation_audit": (tx) =>
     tx`insert into cache.invalidation_audit (organization_id, actor_role, mode, bumped)
        values (${org}::uuid, 'service_role', 'expire', '{}')`,
+  "select cache.invalidation_sequences": (tx) => tx`select * from cache.invalidation_sequences`,
+  "cache.lock_invalidations": (tx) => tx`select cache.lock_invalidations(${[org]}::uuid[])`,
+  "cache.invalidate": (tx) =>
+    tx`select cache.invalidate(${org}::uuid, '{price-alerts}', null, 'expire', 'admin')`,
   "cache.read": (tx) => tx`select * from cache.read(${key}, ${org}::uuid)`,
   "cache.write": (tx) =>
     tx`select cache.write(${key}, ${org}::uuid, 'price-alerts', '{}', '"e"',
@@ -91,7 +97,7 @@ Deno.test("cache schema: RLS on every table, search_path pinned and EXECUTE gran
       where n.nspname = 'cache' and c.relkind = 'r' order by c.relname`;
     assert.deepEqual(
       tables.map((row) => row.relname),
-      [...TABLES, ...APPEND_ONLY_TABLES].sort(),
+      [...TABLES, ...APPEND_ONLY_TABLES, ...COUNTER_TABLES].sort(),
     );
     assert.ok(tables.every((row) => row.rls && row.policies === 1), JSON.stringify(tables));
 

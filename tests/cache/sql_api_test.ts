@@ -303,6 +303,7 @@ Deno.test("cache.invalidate_tags costs one tag row, whatever the number of entri
         counters: 0,
         entries: 0,
         invalidation_audit: 0,
+        invalidation_sequences: 0,
         leases: 0,
         tag_versions: 1,
       });

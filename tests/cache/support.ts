@@ -12,6 +12,7 @@ import type { CacheEntry } from "../../shared/cache/entry.ts";
 import { computeEtag } from "../../shared/cache/etag.ts";
 import { PostgresCacheStore } from "../../shared/cache/postgres_store.ts";
 import { entryTags } from "../../shared/cache/tags.ts";
+import { datasetTiers } from "../../shared/datasets/registry.ts";
 import { testStack } from "../support/stack.ts";
 
 /** A connection whose every query runs as `service_role`; close it with `sql.end()`. */
@@ -30,7 +31,7 @@ export function newOrganizationId(): string {
 
 /** The cache configuration with `env` as environment (defaults for the rest). */
 export function testConfig(env: Record<string, string> = {}): CacheConfig {
-  return readCacheConfig((name) => env[name]);
+  return readCacheConfig((name) => env[name], datasetTiers());
 }
 
 /** A cache stack over the real database with a fake clock. */

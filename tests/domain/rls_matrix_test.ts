@@ -263,6 +263,32 @@ const CASES: readonly TableCase[] = [
   datasetCase("analytics.cogs_analysis"),
   datasetCase("analytics.supplier_metrics"),
   datasetCase("analytics.invoice_analytics"),
+  {
+    // The dataset registry: readable by signed-in users and the service role (serving reads
+    // it as the caller), written only by migrations (its owner).
+    table: "analytics.datasets",
+    read: (tx) =>
+      count(tx`select count(*)::int as n from analytics.datasets where name = 'price-alerts'`),
+    insert: async (tx) =>
+      (await tx`
+        insert into analytics.datasets
+          (name, position, source, freshness_tier, retention_tier, source_tables, description)
+        values ('x-test', 1000, 'live', 'STABLE', 'LONG', '{invoices}', 'x')`).count,
+    update: async (tx) =>
+      (await tx`update analytics.datasets set description = description
+                where name = 'price-alerts'`).count,
+    delete: async (tx) =>
+      (await tx`delete from analytics.datasets where name = 'price-alerts'`).count,
+    expected: {
+      anon: [DENIED, DENIED, DENIED, DENIED],
+      memberOfA: [1, DENIED, DENIED, DENIED],
+      memberOfB: [1, DENIED, DENIED, DENIED],
+      adminOfA: [1, DENIED, DENIED, DENIED],
+      ownerOfA: [1, DENIED, DENIED, DENIED],
+      removedFromA: [1, DENIED, DENIED, DENIED],
+      serviceRole: [1, DENIED, DENIED, DENIED],
+    },
+  },
 ];
 
 const OPERATIONS = ["read", "insert", "update", "delete"] as const;

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { TEST_INTERVALS } from "../support/test_function_env.ts";
+import { invalidationNotice } from "../../shared/invalidation/invalidation_notice.ts";
 import type { Sql } from "postgres";
 import { LOCAL_ANON_KEY } from "../../local-stack/keys.ts";
 import { createTwoTenants, dropTwoTenants, type TwoTenants } from "../domain/support/tenants.ts";
@@ -31,6 +32,11 @@ async function writes(
 async function withTenants(work: (t: TwoTenants, sql: Sql) => Promise<void>): Promise<void> {
   const sql = connectAsSuperuser(2);
   const tenants = await createTwoTenants(sql);
+  // The fixture's own writes were invalidations too (cause write): start from a clean slate.
+  await sql`delete from cache.invalidation_audit where organization_id in (${tenants.orgA}, ${tenants.orgB})`;
+  await sql`
+    delete from realtime.messages
+    where topic in (${`cache-invalidation:${tenants.orgA}`}, ${`cache-invalidation:${tenants.orgB}`})`;
   try {
     await work(tenants, sql);
   } finally {
@@ -79,9 +85,19 @@ Deno.test("an owner's purge is audited, broadcast, and never served again", asyn
       select payload, event, private from realtime.messages where topic = ${`cache-invalidation:${t.orgA}`}`;
     assert.equal(message!.event, "cache_invalidation");
     assert.equal(message!.private, true);
-    assert.equal(message!.payload.type, "cache_invalidation");
-    assert.equal(message!.payload.organization_id, t.orgA);
-    assert.equal(message!.payload.mode, "purge");
+    const notice = invalidationNotice.parse(message!.payload);
+    assert.deepEqual({ ...notice, seq: 0, at: "" }, {
+      v: 1,
+      seq: 0,
+      organization_id: t.orgA,
+      cause: "admin",
+      action: "purge",
+      datasets: ["supplier-data"],
+      tags: [`org:${t.orgA}:dataset:supplier-data`],
+      at: "",
+      details: { reason: "supplier master data corrected" },
+    });
+    assert.deepEqual(body.notice, message!.payload);
 
     await pastL1Bound();
     const after = await readDataset(reader, "supplier-data", query);

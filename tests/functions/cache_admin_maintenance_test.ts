@@ -4,6 +4,7 @@
  * clear, every bad input refused with nothing deleted, and the log.
  */
 import assert from "node:assert/strict";
+import { invalidationNotice } from "../../shared/invalidation/invalidation_notice.ts";
 import type { Sql } from "postgres";
 import { LOCAL_ANON_KEY } from "../../local-stack/keys.ts";
 import type { TwoTenants } from "../domain/support/tenants.ts";
@@ -320,12 +321,15 @@ Deno.test("emergency_clear needs a single-use confirmation token bound to caller
         select version = purged_version as purged from cache.tag_versions where tag = ${`org:${orgA}`}`;
         assert.equal(tag?.purged, true);
         const messages = await f.sql`
-        select payload->>'mode' as mode, payload->>'reason' as reason from realtime.messages
-        where topic = ${`cache-invalidation:${orgA}`}`;
-        assert.deepEqual(messages.map((m) => ({ ...m })), [{
-          mode: "purge",
-          reason: "emergency_clear",
-        }]);
+        select payload from realtime.messages
+        where topic = ${`cache-invalidation:${orgA}`} and payload ->> 'cause' = 'maintenance'`;
+        assert.deepEqual(
+          messages.map((m) => {
+            const notice = invalidationNotice.parse(m.payload);
+            return { action: notice.action, datasets: notice.datasets, details: notice.details };
+          }),
+          [{ action: "purge", datasets: null, details: { reason: "emergency_clear" } }],
+        );
         const [logged] = await f.sql`
         select action, deleted_entries::int, actor_user_id from cache_admin.maintenance_log
         where id = ${body.log_id}`;

@@ -8,6 +8,8 @@ import { runTick, type TickReport } from "../../shared/nightly/invocation.ts";
 import { enqueueDueOrganizations } from "../../shared/nightly/queue.ts";
 import type { TransactionSql } from "postgres";
 import { rolledBack } from "../domain/support/rolled_back.ts";
+import { asActor } from "../support/as_role.ts";
+import { pollUntil } from "../support/poll.ts";
 import { connectAsSuperuser } from "../support/stack.ts";
 import {
   broadcastsTo,
@@ -147,5 +149,58 @@ Deno.test("a worker whose claim expired and was taken over cannot finish the job
       select nightly.process_organization_run(${other.id}, ${other.claim_token}, ${later}) as result`;
     assert.equal(done!.result.outcome, "refreshed");
     assert.equal((await broadcastsTo(sql, organization!)).length, 1);
+  });
+});
+
+Deno.test("a writer that already invalidated an organization and its nightly refresh never deadlock", async () => {
+  // The writer's first statement expires live datasets (invalidation counter + tags of the
+  // organization); meanwhile the refresh starts; then the writer writes a table the nightly
+  // datasets read (refresh state). With one lock order (counter, state, tags) the refresh waits
+  // for the writer instead of the two waiting on each other (40P01).
+  await withOrganizations([{}], async ([organization], sql) => {
+    await enqueueDueOrganizations(sql, new Date(TICK_AT), testSettings());
+    const [job] = await sql<{ id: string; claim_token: string }[]>`
+      select id::text, claim_token::text
+      from nightly.claim_organization_runs('lock-order', 100, ${new Date(TICK_AT)}, '5 minutes')
+      where organization_id = ${organization!.id}`;
+    assert.ok(job, "the organization's job was claimed");
+    const writerPool = connectAsSuperuser(1);
+    const nightlyPool = connectAsSuperuser(1);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => release = resolve);
+    let firstWriteDone!: () => void;
+    const firstWrite = new Promise<void>((resolve) => firstWriteDone = resolve);
+    try {
+      const writer = asActor(writerPool, {
+        role: "authenticated",
+        userId: organization!.adminId,
+      }, async (tx) => {
+        await tx`update public.locations set name = 'Renamed' where id = ${
+          organization!.locationId
+        }`;
+        firstWriteDone();
+        await released;
+        await tx`update public.invoices set due_date = invoice_date + 30
+                 where organization_id = ${organization!.id}`;
+      });
+      await firstWrite;
+      const refresh = nightlyPool<{ result: { outcome: string } }[]>`
+        select nightly.process_organization_run(${job.id}::bigint, ${job.claim_token}::uuid,
+          ${new Date(TICK_AT)}) as result`.execute(); // postgres.js queries start when awaited
+      await pollUntil("the refresh waiting for the writer", async () => {
+        const [row] = await sql<{ waiting: number }[]>`
+          select count(*)::int as waiting from pg_stat_activity
+          where wait_event_type = 'Lock' and query like '%process_organization_run%'
+            and pid <> pg_backend_pid()`;
+        return row!.waiting > 0 ? true : undefined;
+      });
+      release();
+      await writer;
+      const [row] = await refresh;
+      assert.equal(row!.result.outcome, "refreshed");
+    } finally {
+      release();
+      await Promise.all([writerPool.end(), nightlyPool.end()]);
+    }
   });
 });

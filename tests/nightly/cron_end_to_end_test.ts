@@ -6,6 +6,7 @@
  * (realtime.messages) and announced (a webhook receiver gets the summary).
  */
 import assert from "node:assert/strict";
+import { invalidationNotice } from "../../shared/invalidation/invalidation_notice.ts";
 import { HttpReceiver } from "../support/http_receiver.ts";
 import { pollUntil } from "../support/poll.ts";
 import {
@@ -106,7 +107,7 @@ Deno.test("pg_cron → pg_net → nightly-refresh: due organizations rebuilt, lo
         assert.equal(log?.update_type, "nightly_refresh");
         const broadcasts = await broadcastsTo(sql, organization);
         assert.equal(broadcasts.length, 1);
-        assert.equal(broadcasts[0]!.payload.type, "nightly_refresh");
+        assert.equal(invalidationNotice.parse(broadcasts[0]!.payload).cause, "nightly");
       }
       await pollUntil("a nightly_update_complete notification per organization", () => {
         const notified = new Set(listener.payloads.map((payload) => payload.organization_id));

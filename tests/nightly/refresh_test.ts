@@ -5,8 +5,9 @@
  * significant changes carried to the summary notice.
  */
 import assert from "node:assert/strict";
+import { invalidationNotice } from "../../shared/invalidation/invalidation_notice.ts";
 import { FakeClock } from "../../shared/util/clock.ts";
-import { NIGHTLY_DATASETS } from "../../shared/cache/tiers.ts";
+import { datasetsBySource } from "../../shared/datasets/registry.ts";
 import { enqueueDueOrganizations } from "../../shared/nightly/queue.ts";
 import { runTick } from "../../shared/nightly/invocation.ts";
 import { asActor } from "../support/as_role.ts";
@@ -23,6 +24,8 @@ import {
   withOrganizations,
 } from "./support/harness.ts";
 import { addInvoice, testSettings } from "./support/organizations.ts";
+
+const NIGHTLY_DATASETS = datasetsBySource("nightly");
 
 Deno.test("a tick rebuilds each due organization with its log, notification, tags and broadcast", async () => {
   const receiver = new HttpReceiver();
@@ -63,9 +66,18 @@ Deno.test("a tick rebuilds each due organization with its log, notification, tag
         assert.equal(broadcasts.length, 1);
         assert.equal(broadcasts[0]!.event, "cache_invalidation");
         assert.equal(broadcasts[0]!.private, true);
-        assert.equal(broadcasts[0]!.payload.type, "nightly_refresh");
-        assert.equal(broadcasts[0]!.payload.organization_id, organization.id);
-        assert.ok(!Number.isNaN(Date.parse(String(broadcasts[0]!.payload.timestamp))));
+        const notice = invalidationNotice.parse(broadcasts[0]!.payload);
+        assert.deepEqual({ ...notice, seq: 0, at: "" }, {
+          v: 1,
+          seq: 0,
+          organization_id: organization.id,
+          cause: "nightly",
+          action: "expire",
+          datasets: [...NIGHTLY_DATASETS].sort(),
+          tags: [...NIGHTLY_DATASETS].sort().map((d) => `org:${organization.id}:dataset:${d}`),
+          at: "",
+          details: { run_id: job.run_id, local_date: NIGHT, as_of_date: NIGHT },
+        });
 
         // expire, not purge: one version bump per nightly dataset, purges untouched.
         const tags = await sql<{ tag: string; version: number; purged_version: number }[]>`
@@ -123,7 +135,8 @@ Deno.test("a broadcast reaches only the organization's members (Realtime RLS)", 
       asActor(sql, { role: "authenticated", userId }, async (tx) => {
         await tx`select set_config('realtime.topic', ${topic}, true)`;
         const rows = await tx<{ payload: { organization_id: string } }[]>`
-          select payload from realtime.messages where topic = ${topic}`;
+          select payload from realtime.messages
+          where topic = ${topic} and payload ->> 'cause' = 'nightly'`;
         return rows.map((row) => row.payload.organization_id);
       }, { rollback: true });
     assert.deepEqual(await visible(a!.memberId, `cache-invalidation:${a!.id}`), [a!.id]);

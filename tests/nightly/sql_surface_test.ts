@@ -5,7 +5,7 @@
  * and the cache_invalidation_log trigger's notification.
  */
 import assert from "node:assert/strict";
-import { NIGHTLY_DATASETS } from "../../shared/cache/tiers.ts";
+import { datasetsBySource } from "../../shared/datasets/registry.ts";
 import { runTick } from "../../shared/nightly/invocation.ts";
 import { FakeClock } from "../../shared/util/clock.ts";
 import { asActor } from "../support/as_role.ts";
@@ -13,6 +13,8 @@ import { pollUntil } from "../support/poll.ts";
 import { connectAsSuperuser } from "../support/stack.ts";
 import { listenForUpdates, TICK_AT, withOrganizations } from "./support/harness.ts";
 import { testSettings } from "./support/organizations.ts";
+
+const NIGHTLY_DATASETS = datasetsBySource("nightly");
 
 Deno.test("nightly schema: RLS on every table, search_path pinned, EXECUTE granted explicitly", async () => {
   const sql = connectAsSuperuser(1);
@@ -28,6 +30,7 @@ Deno.test("nightly schema: RLS on every table, search_path pinned, EXECUTE grant
     assert.deepEqual(tables.map((t) => t.name), [
       "nightly.organization_runs",
       "nightly.runs",
+      "nightly.validation_rules",
       "nightly.webhook_outbox",
       "public.cache_invalidation_log",
     ]);

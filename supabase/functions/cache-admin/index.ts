@@ -4,12 +4,16 @@
  * See README "Invalidation" and "Cache metrics, health and maintenance" for routes, bodies and errors.
  */
 import { readCacheAdminSettings } from "../../../shared/cache_admin/cache_admin_settings.ts";
+import { auditRoute } from "../../../shared/cache_admin/audit_route.ts";
+import { entriesRoute } from "../../../shared/cache_admin/entries_route.ts";
 import { healthRoute } from "../../../shared/cache_admin/health_route.ts";
 import { historyRoute } from "../../../shared/cache_admin/history_route.ts";
 import { invalidateRoute } from "../../../shared/cache_admin/invalidate_route.ts";
 import { maintenanceRoute } from "../../../shared/cache_admin/maintenance_route.ts";
 import { metricsRoute } from "../../../shared/cache_admin/metrics_route.ts";
+import { organizationsRoute } from "../../../shared/cache_admin/organizations_route.ts";
 import { prometheusRoute } from "../../../shared/cache_admin/prometheus_route.ts";
+import { seriesRoute } from "../../../shared/cache_admin/series_route.ts";
 import { scheduleRoute } from "../../../shared/cache_admin/schedule_route.ts";
 import { createDatabaseClient } from "../../../shared/db/client.ts";
 import { readFunctionEnv } from "../../../shared/env.ts";
@@ -38,6 +42,11 @@ serveRoutes(app, "cache-admin", [
   maintenanceRoute(sql, verifyCaller, adminSettings),
   historyRoute(sql, verifyCaller),
   scheduleRoute(sql, verifyCaller, adminSettings),
+  // For the admin dashboard (dashboard/).
+  organizationsRoute(sql, verifyCaller),
+  seriesRoute(sql, verifyCaller),
+  auditRoute(sql, verifyCaller),
+  entriesRoute(sql, verifyCaller),
 ]);
 
 Deno.serve(app.fetch);

@@ -6,11 +6,13 @@
  * See README "Cached reads" for datasets, parameters, headers and errors.
  */
 import { CacheStack } from "../../../shared/cache/cache_stack.ts";
+import { startHitFlushTimer } from "../../../shared/cache/hit_flush_timer.ts";
 import { readCacheConfig } from "../../../shared/cache/config.ts";
 import { PostgresCacheStore } from "../../../shared/cache/postgres_store.ts";
 import { readDatasetsSettings } from "../../../shared/datasets/datasets_settings.ts";
 import { createDatasetsHandler } from "../../../shared/datasets/datasets_handler.ts";
 import { MembershipChecker } from "../../../shared/datasets/membership.ts";
+import { datasetTiers } from "../../../shared/datasets/registry.ts";
 import { createDatabaseClient } from "../../../shared/db/client.ts";
 import { readFunctionEnv } from "../../../shared/env.ts";
 import { callerVerifier, readFunctionSettings } from "../../../shared/function_settings.ts";
@@ -25,12 +27,16 @@ const shared = readFunctionSettings();
 configureLogging({ level: shared.LOG_LEVEL });
 const log = logger("datasets");
 const settings = readDatasetsSettings();
-const cacheConfig = readCacheConfig();
+const cacheConfig = readCacheConfig(undefined, datasetTiers());
 const sql = createDatabaseClient(env.SUPABASE_DB_URL, { maxConnections: 5 });
 const cache = new CacheStack({ store: new PostgresCacheStore(sql), config: cacheConfig });
 logCacheEvents(cache.events, logger("datasets", "cache"));
 
-// Hit counts are aggregated in the isolate; flush them before it goes away.
+// Hit counts are aggregated in the isolate: written on a timer (also when no
+// later read comes), and flushed before the isolate goes away.
+if (cacheConfig.hitFlushIntervalMs > 0) {
+  startHitFlushTimer(cache.hits, cacheConfig.hitFlushIntervalMs);
+}
 addEventListener("beforeunload", () => {
   cache.hits.flush().catch((error) =>
     log.error("hit flush failed", { event: "hits.flush", error: errorChain(error) })

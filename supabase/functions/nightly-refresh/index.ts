@@ -4,6 +4,8 @@
  *
  *   POST /functions/v1/nightly-refresh  {"task": "tick" | "overdue-check"}
  *   GET  /functions/v1/nightly-refresh/status[?organization_id=<uuid>]  (service role, org admins)
+ *   GET  /functions/v1/nightly-refresh/runs?organization_id=<uuid>      (service role, org admins)
+ *   POST /functions/v1/nightly-refresh/rebuild {"organization_id"}      (service role, org admins)
  *
  * See shared/nightly/ and the README section "Nightly refresh".
  */
@@ -15,6 +17,8 @@ import { createShell, serveRoutes } from "../../../shared/http/app.ts";
 import { configureLogging, logger } from "../../../shared/log/logging.ts";
 import { secretsOf } from "../../../shared/nightly/notices/redact.ts";
 import { readNightlySettings } from "../../../shared/nightly/settings.ts";
+import { rebuildRoute } from "../../../shared/nightly/rebuild_route.ts";
+import { runsRoute } from "../../../shared/nightly/runs_route.ts";
 import { statusRoute } from "../../../shared/nightly/status_route.ts";
 import { tickRoute } from "../../../shared/nightly/tick_route.ts";
 
@@ -26,6 +30,17 @@ const settings = readNightlySettings();
 const sql = createDatabaseClient(env.SUPABASE_DB_URL, {
   maxConnections: settings.concurrency + 1,
 });
+const invocation = {
+  sql,
+  settings,
+  clock: systemClock,
+  secrets: secretsOf([
+    env.SUPABASE_SERVICE_ROLE_KEY,
+    env.SUPABASE_DB_URL,
+    functionSettings.NIGHTSHIFT_JWT_SECRET,
+  ]),
+};
+const verifyCaller = callerVerifier(functionSettings, env);
 
 // Browsers may read /status (an admin dashboard); pg_cron is not a browser.
 const app = createShell({
@@ -35,22 +50,11 @@ const app = createShell({
   vary: ["Authorization", "apikey"],
 });
 serveRoutes(app, "nightly-refresh", [
-  tickRoute({
-    sql,
-    settings,
-    clock: systemClock,
-    secrets: secretsOf([
-      env.SUPABASE_SERVICE_ROLE_KEY,
-      env.SUPABASE_DB_URL,
-      functionSettings.NIGHTSHIFT_JWT_SECRET,
-    ]),
-  }),
-  statusRoute({
-    sql,
-    settings,
-    clock: systemClock,
-    verifyCaller: callerVerifier(functionSettings, env),
-  }),
+  tickRoute(invocation),
+  statusRoute({ sql, settings, clock: systemClock, verifyCaller }),
+  // For the admin dashboard (dashboard/): run history and "rebuild now".
+  runsRoute(sql, verifyCaller),
+  rebuildRoute({ ...invocation, verifyCaller }),
 ]);
 
 Deno.serve(app.fetch);

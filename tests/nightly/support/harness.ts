@@ -71,7 +71,10 @@ export async function onlyJobOf(sql: Sql, organization: NightlyOrganization): Pr
   return jobs[0]!;
 }
 
-/** Realtime broadcasts on an organization's cache-invalidation channel. */
+/**
+ * The nightly refresh's broadcasts on an organization's cache-invalidation channel
+ * (notices with cause `nightly`; writes to the fixtures' base tables send their own).
+ */
 export async function broadcastsTo(
   sql: Sql,
   organization: NightlyOrganization,
@@ -79,6 +82,7 @@ export async function broadcastsTo(
   return await sql<{ event: string; private: boolean; payload: Record<string, unknown> }[]>`
     select event, private, payload from realtime.messages
      where topic = ${`cache-invalidation:${organization.id}`} and extension = 'broadcast'
+       and payload ->> 'cause' = 'nightly'
      order by inserted_at`;
 }
 

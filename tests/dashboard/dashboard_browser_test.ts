@@ -1,0 +1,244 @@
+/**
+ * The admin dashboard in a real headless Chromium, against the stack under test:
+ * an admin signs in; the overview shows the metrics API's figures; a purge from
+ * Invalidate shows in Entries without a reload; the emergency clear needs its
+ * confirmation; a member gets the refusal page; the service role sees every
+ * organization; no console errors; every form field is labelled; every view is
+ * screenshotted to .nightshift/screenshots/.
+ */
+import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
+import type { Sql } from "postgres";
+import { connectAsSuperuser } from "../support/stack.ts";
+import { adminGet, forgetOrganizations, seedEntries } from "../functions/cache_admin_support.ts";
+import { serviceRoleKey, tokenFor, withTwoTenants } from "../functions/datasets_support.ts";
+import {
+  dashboardUrl,
+  launchBrowser,
+  screenshot,
+  signInWithToken,
+  unlabelledFields,
+} from "./browser.ts";
+
+const VIEWS = [
+  "overview",
+  "datasets",
+  "entries",
+  "health",
+  "maintenance",
+  "invalidate",
+  "nightly",
+  "live",
+];
+
+/** Counters of the current hour for A: 12 hits, 3 stale hits, 5 misses, known latencies. */
+async function seedReads(sql: Sql, organizationId: string): Promise<void> {
+  const histogram = (bucket: number, reads: number) =>
+    Array.from({ length: 14 }, (_, i) => (i === bucket ? reads : 0));
+  await sql`
+    insert into cache.counters (organization_id, dataset, bucket_start, hits, stale_hits, misses,
+      compute_failures, hit_latency_ms, stale_latency_ms, miss_latency_ms)
+    values (${organizationId}, 'price-alerts', date_trunc('hour', now()), 12, 3, 5, 1,
+      ${histogram(1, 12)}::bigint[], ${histogram(2, 3)}::bigint[], ${histogram(7, 5)}::bigint[]),
+      (${organizationId}, 'supplier-data', date_trunc('hour', now()) - interval '2 hours', 4, 0, 2, 0,
+      ${histogram(0, 4)}::bigint[], ${histogram(0, 0)}::bigint[], ${histogram(5, 2)}::bigint[])`;
+}
+
+/** Opens a view by its navigation link (no reload) and waits for its title. */
+async function openView(page: Page, title: string): Promise<void> {
+  await page.getByRole("navigation", { name: "Views" }).getByRole("link", { name: title }).click();
+  await page.getByRole("heading", { level: 1, name: title }).waitFor();
+}
+
+Deno.test("dashboard in a headless browser", async (t) => {
+  await withTwoTenants(async (tenants) => {
+    const sql = connectAsSuperuser(1);
+    const browser = await launchBrowser();
+    try {
+      const [keyA] = await seedEntries(sql, [
+        { organizationId: tenants.orgA, dataset: "price-alerts", hitCount: 7 },
+        { organizationId: tenants.orgA, dataset: "supplier-data", hitCount: 2 },
+      ]);
+      await seedEntries(sql, [{ organizationId: tenants.orgB, dataset: "price-alerts" }]);
+      await seedReads(sql, tenants.orgA);
+      const ownerToken = await tokenFor(tenants.ownerA);
+      const page = await browser.newPage();
+
+      await t.step(
+        "an admin signs in and the overview's figures equal the metrics API's",
+        async () => {
+          await signInWithToken(page, ownerToken);
+          await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+          await page.locator('[data-figure="entries"]').waitFor();
+          const api = await adminGet(ownerToken, `metrics?organization_id=${tenants.orgA}`);
+          assert.equal(api.response.status, 200);
+          const overall = api.body.overall;
+          const expected: Record<string, unknown> = {
+            entries: overall.entries,
+            bytes: overall.bytes,
+            hit_rate: overall.hit_rate,
+            hits: overall.hits,
+            stale_hits: overall.stale_hits,
+            misses: overall.misses,
+            compute_failures: overall.compute_failures,
+            p50_hit: overall.latency.hit.p50_ms,
+            p95_hit: overall.latency.hit.p95_ms,
+            p50_miss: overall.latency.miss.p50_ms,
+            p95_miss: overall.latency.miss.p95_ms,
+          };
+          assert.deepEqual(
+            [overall.entries, overall.hits, overall.stale_hits, overall.misses],
+            [2, 16, 3, 7],
+            "the API counts what was seeded",
+          );
+          const shown = await page.locator("[data-figure]").evaluateAll((cards) =>
+            Object.fromEntries(
+              cards.map((
+                card,
+              ) => [card.getAttribute("data-figure"), card.getAttribute("data-value")]),
+            )
+          );
+          for (const [name, value] of Object.entries(expected)) {
+            assert.equal(shown[name], value === null ? "" : String(value), `figure ${name}`);
+          }
+          assert.equal(await page.getByRole("img", { name: "Hit rate per hour" }).count(), 1);
+          await page.locator("figure.chart canvas").first().waitFor();
+        },
+      );
+
+      await t.step("a purge from Invalidate shows in Entries without a reload", async () => {
+        await page.evaluate(() => ((globalThis as Record<string, unknown>).notReloaded = true));
+        await openView(page, "Entries");
+        const row = page.locator(`tr[data-key="${keyA}"]`);
+        await row.waitFor();
+        // Seeded past its fresh time: servable (stale) until the purge.
+        assert.equal(await row.getAttribute("data-status"), "stale");
+        await openView(page, "Invalidate");
+        await page.getByRole("checkbox", { name: "price-alerts" }).check();
+        await page.getByRole("radio", { name: /^Purge/ }).check();
+        await page.getByLabel("Reason").fill("browser test purge");
+        await page.getByRole("button", { name: "Invalidate" }).click();
+        await page.getByTestId("invalidate-result").waitFor();
+        await page.getByTestId("audit-table").getByText("browser test purge").waitFor();
+        await openView(page, "Entries");
+        await page.locator(`tr[data-key="${keyA}"][data-status="purged"]`).waitFor();
+        assert.equal(
+          await page.evaluate(() => (globalThis as Record<string, unknown>).notReloaded),
+          true,
+          "the page was not reloaded",
+        );
+      });
+
+      await t.step("every view renders, labels its fields and is screenshotted", async () => {
+        for (const view of VIEWS) {
+          const title = view[0]!.toUpperCase() + view.slice(1);
+          await openView(page, title);
+          await page.waitForLoadState("networkidle");
+          await page.waitForFunction(() =>
+            // deno-lint-ignore no-explicit-any
+            !(globalThis as any).document.querySelector('[aria-busy="true"]')
+          );
+          assert.deepEqual(await unlabelledFields(page), [], `fields of ${view}`);
+          assert.equal(await page.locator('#view [role="alert"]').count(), 0, `errors in ${view}`);
+          await screenshot(page, view);
+        }
+      });
+
+      await t.step("the emergency clear needs its confirmation", async () => {
+        await openView(page, "Maintenance");
+        await page.getByRole("radio", { name: /^Emergency clear/ }).check();
+        await page.getByRole("button", { name: "Request emergency clear…" }).click();
+        const dialog = page.getByRole("dialog");
+        await dialog.waitFor();
+        const confirm = dialog.getByRole("button", { name: "Delete everything" });
+        assert.equal(await confirm.isDisabled(), true, "disabled until the name is typed");
+        const [stored] = await sql<{ count: number }[]>`
+          select count(*)::int as count from cache.entries where organization_id = ${tenants.orgA}`;
+        assert.equal(stored!.count, 2, "asking deletes nothing");
+        await screenshot(page, "maintenance-confirm");
+        await dialog.getByLabel("Type the organization's name to confirm").fill("Tenant A");
+        await confirm.click();
+        await page.getByTestId("maintenance-result").getByText("emergency_clear: done").waitFor();
+        const [left] = await sql<{ count: number }[]>`
+          select count(*)::int as count from cache.entries where organization_id = ${tenants.orgA}`;
+        assert.equal(left!.count, 0);
+        const [other] = await sql<{ count: number }[]>`
+          select count(*)::int as count from cache.entries where organization_id = ${tenants.orgB}`;
+        assert.equal(other!.count, 1, "another organization keeps its entries");
+      });
+
+      await t.step("rebuild now queues the organization and its run shows up", async () => {
+        await openView(page, "Nightly");
+        await page.getByRole("button", { name: "Rebuild now" }).click();
+        await page.getByTestId("rebuild-result").waitFor();
+        await page.locator('[data-testid="nightly-runs"] tr[data-status="refreshed"]').waitFor({
+          timeout: 30_000,
+        });
+        await screenshot(page, "nightly");
+      });
+
+      await t.step("a member sees the refusal page", async () => {
+        const memberPage = await browser.newPage();
+        await memberPage.evaluate(() => sessionStorage.clear()).catch(() => {});
+        await signInWithToken(memberPage, await tokenFor(tenants.memberA));
+        await memberPage.getByRole("heading", { name: "Not an administrator" }).waitFor();
+        assert.match(await memberPage.getByTestId("refusal").innerText(), /member of Tenant A/);
+        await screenshot(memberPage, "refusal");
+        await memberPage.close();
+      });
+
+      await t.step("the service role sees every organization", async () => {
+        const operatorPage = await browser.newPage();
+        await signInWithToken(operatorPage, serviceRoleKey);
+        const picker = operatorPage.getByLabel("Organization");
+        await picker.waitFor();
+        const values = await picker.locator("option").evaluateAll((options) =>
+          options.map((option) => (option as unknown as { value: string }).value)
+        );
+        assert.ok(values.includes(tenants.orgA) && values.includes(tenants.orgB));
+        await operatorPage.close();
+      });
+
+      await t.step("the sign-in page is labelled and keyboard usable", async () => {
+        const fresh = await browser.context.browser()?.newContext() ?? null;
+        const signInPage = fresh ? await fresh.newPage() : await browser.newPage();
+        await signInPage.goto(dashboardUrl);
+        await signInPage.getByRole("heading", { name: "Sign in with your account" }).waitFor();
+        assert.deepEqual(await unlabelledFields(signInPage), []);
+        await signInPage.keyboard.press("Tab");
+        const focused = await signInPage.evaluate(() =>
+          // deno-lint-ignore no-explicit-any
+          (globalThis as any).document.activeElement?.getAttribute("name")
+        );
+        assert.equal(focused, "email", "Tab reaches the first field");
+        await screenshot(signInPage, "sign-in");
+        await signInPage.close();
+      });
+
+      await t.step("no console errors", () => {
+        assert.deepEqual(browser.errors, []);
+      });
+    } finally {
+      await browser.close();
+      await forgetOrganizations(sql, tenants.orgA, tenants.orgB);
+      await sql`delete from cache.invalidation_audit where organization_id = ${tenants.orgA}`;
+      await sql.end();
+    }
+  });
+});
+
+Deno.test("dashboard serves config.js naming the project", async () => {
+  const response = await fetch(`${dashboardUrl}/config.js`);
+  assert.equal(response.status, 200);
+  const text = await response.text();
+  assert.match(text, /^window\.NIGHTSHIFT_CONFIG = \{"supabaseUrl":"http:\/\/127\.0\.0\.1:\d+"/);
+  const index = await fetch(`${dashboardUrl}/`);
+  assert.equal(index.headers.get("content-type"), "text/html; charset=utf-8");
+  assert.match(await index.text(), /<div id="root"><\/div>/);
+  const missing = await fetch(`${dashboardUrl}/../../etc/passwd`);
+  assert.equal(missing.status, 404);
+  await missing.body?.cancel();
+  const malformed = await fetch(`${dashboardUrl}/%E0%A4%A`);
+  assert.equal(malformed.status, 400);
+  await malformed.body?.cancel();
+});
