@@ -70,7 +70,7 @@ Deno.test("every route refuses what it does not take, strictly", async (t) => {
   const cronSecret = await stackCronSecret(sql).finally(() => sql.end());
   for (const route of ROUTES) {
     const url = functionUrl(`${route.fn}${route.path === "/" ? "" : route.path}`);
-    const auth: Record<string, string> = route.fn === "nightly-refresh" && route.method === "POST"
+    const auth: Record<string, string> = route.fn === "nightly-refresh" && route.path === "/"
       ? { Authorization: `Bearer ${cronSecret}` }
       : route.fn === "health"
       ? { Authorization: `Bearer ${testStack.anonKey}` }
