@@ -43,11 +43,14 @@ export function cliDbUrl(dbUrl: string): string {
 }
 
 /**
- * Runs the real Supabase CLI in the repository (its `supabase/` project folder)
- * and returns its output; throws `CommandFailedError` when it fails.
+ * Runs the real Supabase CLI on a project (a folder holding `supabase/`, the
+ * repository by default) and returns its output; throws `CommandFailedError` when it fails.
  */
-export async function runSupabaseCli(args: readonly string[]): Promise<string> {
-  return await runCommand(supabaseCli, [...args, "--workdir", repoRoot], {
+export async function runSupabaseCli(
+  args: readonly string[],
+  projectDir: string = repoRoot,
+): Promise<string> {
+  return await runCommand(supabaseCli, [...args, "--workdir", projectDir], {
     env: { SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" },
   });
 }
@@ -66,21 +69,33 @@ async function appliedVersions(sql: Sql): Promise<Set<string>> {
  * (`supabase migration up --db-url <dbUrl>`), connected as `dbUrl`'s user
  * (`postgres`, as `supabase db push` on hosted). The CLI keeps the history in
  * `supabase_migrations.schema_migrations`. `sql` reads that history; returns
- * the versions applied now.
+ * the versions applied now. `projectDir` holds `supabase/migrations`.
  */
-export async function applyMigrations(sql: Sql, dbUrl: string): Promise<string[]> {
-  listMigrations(); // rejects misnamed files before the CLI skips them silently
+export async function applyMigrations(
+  sql: Sql,
+  dbUrl: string,
+  projectDir: string = repoRoot,
+): Promise<string[]> {
+  listMigrations(join(projectDir, "supabase", "migrations")); // the CLI skips misnamed files silently
   const before = await appliedVersions(sql);
   try {
-    await runSupabaseCli(["migration", "up", "--db-url", cliDbUrl(dbUrl), "--include-all"]);
-  } catch (error) {
-    throw new MigrationError(
-      `Migrations failed (supabase migration up): ${(error as Error).message}`,
-      { cause: error },
+    await runSupabaseCli(
+      ["migration", "up", "--db-url", cliDbUrl(dbUrl), "--include-all"],
+      projectDir,
     );
+  } catch (error) {
+    throw new MigrationError(describeCliFailure((error as Error).message), { cause: error });
   }
   const after = await appliedVersions(sql);
   return [...after].filter((version) => !before.has(version)).sort();
+}
+
+/** `Migration <file> failed: <error>` from the CLI's output, or the whole output. */
+function describeCliFailure(output: string): string {
+  const file = [...output.matchAll(/Applying migration (\S+\.sql)\.\.\./g)].at(-1)?.[1];
+  const error = /^ERROR: .*$/m.exec(output)?.[0];
+  if (file && error) return `Migration ${file} failed: ${error}`;
+  return `Migrations failed (supabase migration up): ${output}`;
 }
 
 /**

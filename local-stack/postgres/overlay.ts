@@ -20,7 +20,9 @@ function exists(path: string): boolean {
 /** `trusted = true` appended to a control file that lacks it (supautils' privileged extensions). */
 function trustedControl(text: string): string {
   if (/^\s*trusted\s*=\s*true/m.test(text)) return text;
-  return `${text.replace(/^\s*trusted\s*=.*$/m, "").trimEnd()}\n# Nightshift local stack: a privileged extension, as supautils allows on Supabase\ntrusted = true\n`;
+  return `${
+    text.replace(/^\s*trusted\s*=.*$/m, "").trimEnd()
+  }\n# Nightshift local stack: a privileged extension, as supautils allows on Supabase\ntrusted = true\n`;
 }
 
 /** The files the overlay's extension folder gets in place of (or beside) the system's. */
@@ -60,9 +62,13 @@ export async function buildOverlayInstallation(
 ): Promise<PostgresInstallation> {
   const overrides = extensionOverrides(system);
   const digest = createHash("sha256");
-  for (const program of PROGRAMS) digest.update(Deno.statSync(join(system.binDir, program)).mtime?.toISOString() ?? "");
+  for (const program of PROGRAMS) {
+    digest.update(Deno.statSync(join(system.binDir, program)).mtime?.toISOString() ?? "");
+  }
   for (const [name, text] of [...overrides].sort()) digest.update(name).update("\0").update(text);
-  const systemExtensions = [...Deno.readDirSync(join(system.shareDir, "extension"))].map((e) => e.name).sort();
+  const systemExtensions = [...Deno.readDirSync(join(system.shareDir, "extension"))].map((e) =>
+    e.name
+  ).sort();
   digest.update(systemExtensions.join("\n"));
   const dir = join(root, `pg-${digest.digest("hex").slice(0, 12)}`);
   const installation: PostgresInstallation = {
@@ -78,7 +84,9 @@ export async function buildOverlayInstallation(
   const shareDir = join(staging, "share", "postgresql", "15");
   Deno.mkdirSync(binDir, { recursive: true });
   Deno.mkdirSync(join(shareDir, "extension"), { recursive: true });
-  for (const program of PROGRAMS) Deno.copyFileSync(join(system.binDir, program), join(binDir, program));
+  for (const program of PROGRAMS) {
+    Deno.copyFileSync(join(system.binDir, program), join(binDir, program));
+  }
   Deno.symlinkSync(system.libDir, join(staging, "lib", "postgresql", "15", "lib"));
   for (const entry of Deno.readDirSync(system.shareDir)) {
     if (entry.name === "extension") continue;
@@ -88,7 +96,9 @@ export async function buildOverlayInstallation(
     if (overrides.has(name) || /^pg_net[-.]/.test(name)) continue;
     Deno.symlinkSync(join(system.shareDir, "extension", name), join(shareDir, "extension", name));
   }
-  for (const [name, text] of overrides) Deno.writeTextFileSync(join(shareDir, "extension", name), text);
+  for (const [name, text] of overrides) {
+    Deno.writeTextFileSync(join(shareDir, "extension", name), text);
+  }
   if (isRoot()) await runCommand("chmod", ["-R", "a+rX", staging]);
   try {
     Deno.renameSync(staging, dir);
@@ -99,4 +109,3 @@ export async function buildOverlayInstallation(
   }
   return installation;
 }
-

@@ -39,7 +39,10 @@ export function partitionName(day: string): string {
  * its own transaction; returns the names created. `sql` must connect as the
  * platform (supabase_admin), as the Realtime server does.
  */
-export async function createMessagesPartitions(sql: Sql, now: Date = new Date()): Promise<string[]> {
+export async function createMessagesPartitions(
+  sql: Sql,
+  now: Date = new Date(),
+): Promise<string[]> {
   const created: string[] = [];
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   for (let offset = -PARTITION_DAYS.before; offset <= PARTITION_DAYS.after; offset++) {
