@@ -67,9 +67,20 @@ export async function createMessagesPartitions(
   return created;
 }
 
+/**
+ * The partitions among `names` whose day is before the day of `now` − 72 h,
+ * as upstream compares dates; names not of the `messages_YYYY_MM_DD` form are kept.
+ */
+export function expiredPartitions(names: readonly string[], now: Date): string[] {
+  const limit = isoDay(now.getTime() - MESSAGE_RETENTION_HOURS * 60 * 60 * 1000);
+  return names.filter((name) => {
+    const match = /^messages_(\d{4})_(\d{2})_(\d{2})$/.exec(name);
+    return match !== null && `${match[1]}-${match[2]}-${match[3]}` < limit;
+  });
+}
+
 /** Drops the partitions of days before `now` − 72 h; returns the names dropped. */
 export async function deleteOldMessages(sql: Sql, now: Date = new Date()): Promise<string[]> {
-  const limit = isoDay(now.getTime() - MESSAGE_RETENTION_HOURS * 60 * 60 * 1000);
   const partitions = await sql<{ name: string }[]>`
     select child.relname as name
       from pg_catalog.pg_inherits
@@ -77,13 +88,8 @@ export async function deleteOldMessages(sql: Sql, now: Date = new Date()): Promi
       join pg_catalog.pg_class child on pg_inherits.inhrelid = child.oid
       join pg_catalog.pg_namespace ns on ns.oid = child.relnamespace
      where parent.oid = 'realtime.messages'::regclass and ns.nspname = 'realtime'`;
-  const dropped: string[] = [];
-  for (const { name } of partitions) {
-    const match = /^messages_(\d{4})_(\d{2})_(\d{2})$/.exec(name);
-    if (!match || `${match[1]}-${match[2]}-${match[3]}` >= limit) continue;
-    await sql.unsafe(`drop table if exists realtime.${name}`);
-    dropped.push(name);
-  }
+  const dropped = expiredPartitions(partitions.map((row) => row.name), now);
+  for (const name of dropped) await sql.unsafe(`drop table if exists realtime.${name}`);
   return dropped;
 }
 
