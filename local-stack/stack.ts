@@ -113,11 +113,17 @@ export class LocalStack {
 
       const apiUrl = `http://127.0.0.1:${options.apiPort}`;
       const env = functionEnvironment({ apiUrl, dbUrl: cluster.url() }, options.functionEnv);
-      await configureNightlySchedule(sql, {
-        projectUrl: apiUrl,
-        cronSecret: env.NIGHTLY_CRON_SECRET,
-        active: options.nightlySchedule ?? options.seed,
-      });
+      // What a user does once on a project, as postgres (as in the SQL editor).
+      const projectSql = postgres(cluster.url(), { max: 1, onnotice: () => {} });
+      try {
+        await configureNightlySchedule(projectSql, {
+          projectUrl: apiUrl,
+          cronSecret: env.NIGHTLY_CRON_SECRET,
+          active: options.nightlySchedule ?? options.seed,
+        });
+      } finally {
+        await projectSql.end({ timeout: 5 });
+      }
       const config = readProjectConfig();
       const functions = new Map(
         config.functions.map((
