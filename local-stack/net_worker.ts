@@ -1,17 +1,21 @@
-import type { Sql } from "postgres";
+import postgres, { type Sql } from "postgres";
 
 interface QueuedRequest {
   id: string;
   method: string;
   url: string;
-  headers: Record<string, string>;
+  headers: Record<string, string> | null;
   body: Uint8Array<ArrayBuffer> | null;
   timeout_milliseconds: number;
 }
 
-/** How long responses are kept, as pg_net's default `pg_net.ttl`. */
-const RESPONSE_TTL = "6 hours";
-const BATCH_SIZE = 50;
+/**
+ * pg_net's defaults (supabase/pg_net `src/worker.c`): `pg_net.ttl` = 6 hours,
+ * `pg_net.batch_size` = 200 requests (and expired responses) per cycle.
+ */
+export const PG_NET_DEFAULTS = { ttl: "6 hours", batchSize: 200 } as const;
+/** `application_name` of the worker's connections; `net.check_worker_is_up()` looks for it. */
+export const PG_NET_WORKER_NAME = "pg_net worker";
 
 /**
  * Plays pg_net's background worker for the local stack: takes committed rows of
@@ -25,7 +29,16 @@ export class NetWorker {
   private loop: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
 
-  constructor(private readonly sql: Sql, private readonly pollIntervalMs = 500) {}
+  private readonly sql: Sql;
+
+  /** `dbUrl`: the platform's connection (supabase_admin), as pg_net's worker runs as a superuser. */
+  constructor(dbUrl: string, private readonly pollIntervalMs = 500) {
+    this.sql = postgres(dbUrl, {
+      max: 4,
+      onnotice: () => {},
+      connection: { application_name: PG_NET_WORKER_NAME },
+    });
+  }
 
   /** Starts listening for new requests. */
   async start(): Promise<void> {
@@ -40,18 +53,20 @@ export class NetWorker {
     this.wake?.();
     await this.loop;
     await this.unlisten?.();
+    await this.sql.end({ timeout: 5 });
   }
 
   private async run(): Promise<void> {
-    let lastCleanup = 0;
     while (!this.stopped) {
       let handled = 0;
       try {
         handled = await this.processBatch();
-        if (handled > 0 && Date.now() - lastCleanup > 60_000) {
-          await this
-            .sql`delete from net._http_response where created < now() - ${RESPONSE_TTL}::interval`;
-          lastCleanup = Date.now();
+        if (await this.queueExists()) {
+          await this.sql`
+            delete from net._http_response
+             where ctid in (select ctid from net._http_response
+                             where created < now() - ${PG_NET_DEFAULTS.ttl}::interval
+                             limit ${PG_NET_DEFAULTS.batchSize})`;
         }
       } catch (error) {
         if (!this.stopped) console.error("[pg_net] worker error:", error);
@@ -79,7 +94,7 @@ export class NetWorker {
     if (!(await this.queueExists())) return 0;
     const requests = await this.sql<QueuedRequest[]>`
       delete from net.http_request_queue
-       where id in (select id from net.http_request_queue order by id limit ${BATCH_SIZE}
+       where id in (select id from net.http_request_queue order by id limit ${PG_NET_DEFAULTS.batchSize}
                     for update skip locked)
       returning id, method, url, headers, body, timeout_milliseconds`;
     await Promise.all(requests.map((request) => this.send(request)));
@@ -91,7 +106,7 @@ export class NetWorker {
     try {
       const response = await fetch(request.url, {
         method: request.method.toUpperCase(),
-        headers: request.headers,
+        headers: request.headers ?? {},
         ...(request.body ? { body: request.body } : {}),
         signal: AbortSignal.timeout(request.timeout_milliseconds),
         redirect: "follow",

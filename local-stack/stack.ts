@@ -8,6 +8,7 @@ import { applyMigrations, changedMigrations, type MigrationFile } from "./migrat
 import { NetWorker } from "./net_worker.ts";
 import { configureNightlySchedule } from "./nightly_schedule.ts";
 import { supabaseDir } from "./paths.ts";
+import { MessagesPartitionJanitor } from "./realtime/partitions.ts";
 import { applyPlatformBootstrap } from "./postgres/bootstrap.ts";
 import { PostgresCluster } from "./postgres/cluster.ts";
 import { ensurePostgresInstalled } from "./postgres/install.ts";
@@ -40,9 +41,14 @@ export interface StackOptions {
 export class LocalStack {
   private constructor(
     readonly cluster: PostgresCluster,
-    /** Superuser connection, for the stack's own work and for tests. */
+    /**
+     * The platform's own connection, as the bootstrap superuser `supabase_admin`
+     * (the stack's workers, partition maintenance). Projects, functions and tests
+     * use `dbUrl`, as `postgres`.
+     */
     readonly sql: Sql,
     private readonly netWorker: NetWorker,
+    private readonly janitor: MessagesPartitionJanitor,
     private readonly functions: Map<string, FunctionProcess>,
     private readonly gateway: Deno.HttpServer<Deno.NetAddr>,
     readonly apiPort: number,
@@ -54,7 +60,7 @@ export class LocalStack {
     readonly staleMigrations: readonly MigrationFile[],
   ) {}
 
-  /** `postgresql://postgres:postgres@127.0.0.1:<port>/postgres` */
+  /** `postgresql://postgres:postgres@127.0.0.1:<port>/postgres`: `postgres` is NOSUPERUSER BYPASSRLS, as on Supabase. */
   get dbUrl(): string {
     return this.cluster.url();
   }
@@ -76,33 +82,48 @@ export class LocalStack {
     const isNew = !cluster.isInitialized();
     if (isNew) await cluster.initialize();
     await cluster.start();
-    const sql = postgres(cluster.url(), { max: 4, onnotice: () => {} });
+    const sql = postgres(cluster.adminUrl(), { max: 4, onnotice: () => {} });
     const started: Array<() => Promise<unknown>> = [
       () => cluster.stop(),
       () => sql.end({ timeout: 5 }),
     ];
     try {
       await applyPlatformBootstrap(sql);
-      const appliedMigrations = await applyMigrations(sql);
+      const janitor = new MessagesPartitionJanitor(sql);
+      await janitor.start();
+      started.unshift(() => janitor.stop());
+      const appliedMigrations = await applyMigrations(sql, cluster.url());
       const staleMigrations = await changedMigrations(sql);
       let seeded = false;
       const seedFile = join(supabaseDir, "seed.sql");
       if (isNew && options.seed && (await Deno.stat(seedFile).catch(() => null))) {
-        await sql.unsafe(Deno.readTextFileSync(seedFile)).simple();
+        // As `supabase db reset` does: the seed runs as postgres.
+        const projectSql = postgres(cluster.url(), { max: 1, onnotice: () => {} });
+        try {
+          await projectSql.unsafe(Deno.readTextFileSync(seedFile)).simple();
+        } finally {
+          await projectSql.end({ timeout: 5 });
+        }
         seeded = true;
       }
 
-      const netWorker = new NetWorker(sql);
+      const netWorker = new NetWorker(cluster.adminUrl());
       await netWorker.start();
       started.unshift(() => netWorker.stop());
 
       const apiUrl = `http://127.0.0.1:${options.apiPort}`;
       const env = functionEnvironment({ apiUrl, dbUrl: cluster.url() }, options.functionEnv);
-      await configureNightlySchedule(sql, {
-        projectUrl: apiUrl,
-        cronSecret: env.NIGHTLY_CRON_SECRET,
-        active: options.nightlySchedule ?? options.seed,
-      });
+      // What a user does once on a project, as postgres (as in the SQL editor).
+      const projectSql = postgres(cluster.url(), { max: 1, onnotice: () => {} });
+      try {
+        await configureNightlySchedule(projectSql, {
+          projectUrl: apiUrl,
+          cronSecret: env.NIGHTLY_CRON_SECRET,
+          active: options.nightlySchedule ?? options.seed,
+        });
+      } finally {
+        await projectSql.end({ timeout: 5 });
+      }
       const config = readProjectConfig();
       const functions = new Map(
         config.functions.map((
@@ -122,6 +143,7 @@ export class LocalStack {
         cluster,
         sql,
         netWorker,
+        janitor,
         functions,
         gateway,
         options.apiPort,
@@ -148,6 +170,7 @@ export class LocalStack {
     await this.gateway.shutdown().catch(() => {});
     await Promise.all([...this.functions.values()].map((fn) => fn.stop()));
     await this.netWorker.stop().catch(() => {});
+    await this.janitor.stop().catch(() => {});
     await this.sql.end({ timeout: 5 }).catch(() => {});
     await this.cluster.stop();
   }

@@ -1,7 +1,10 @@
 /**
  * `deno task test [deno test args]`: starts a throwaway stack on free ports,
- * runs every test against it (real Postgres, real HTTP), tears it down also
- * when tests fail or the run is interrupted, and ends with `N passed, N failed`.
+ * runs every test against it (real Postgres, real HTTP): the Deno tests, then
+ * the pgTAP files of supabase/tests/database with pg_prove as `postgres`; tears
+ * the stack down also when tests fail or the run is interrupted, and ends with
+ * `N passed, N failed` counting Deno test cases and pgTAP assertions.
+ * Arguments under supabase/tests select pgTAP files; the others go to `deno test`.
  */
 import { join } from "node:path";
 import { freePort } from "../free_port.ts";
@@ -15,6 +18,7 @@ import { startDashboardServer } from "../dashboard/server.ts";
 import { ensureChromiumInstalled } from "../dashboard/chromium.ts";
 import { LocalStack } from "../stack.ts";
 import { summarizeJunitReport } from "../junit_summary.ts";
+import { pgTapFilesFor, runPgTap, type TapFileResult } from "../pgtap.ts";
 import { TEST_FUNCTION_ENV } from "../../tests/support/test_function_env.ts";
 
 /** Removes clusters left behind by test runs that were killed. */
@@ -84,14 +88,34 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-let code = 1;
+const pgTapArgs = Deno.args.filter((arg) => arg.replace(/^\.\//, "").startsWith("supabase/tests"));
+const denoArgs = Deno.args.filter((arg) => !pgTapArgs.includes(arg));
+const runDeno = Deno.args.length === 0 || denoArgs.length > 0;
+const runTap = Deno.args.length === 0 || pgTapArgs.length > 0;
+
+let code = 0;
+let tapResults: TapFileResult[] = [];
 try {
-  const testArgs = Deno.args.length > 0 ? Deno.args : ["tests/"];
+  if (runDeno) code = await runDenoTests(denoArgs.length > 0 ? denoArgs : ["tests/"]);
+  if (runTap) {
+    console.log("\nDatabase tests (pgTAP, pg_prove as postgres):");
+    tapResults = await runPgTap(
+      stack.dbUrl,
+      pgTapFilesFor(pgTapArgs.map((a) => a.replace(/^\.\//, ""))),
+    );
+  }
+} finally {
+  await tearDown();
+}
+
+/** Runs `deno test` against the stack; returns its exit code. */
+async function runDenoTests(testArgs: string[]): Promise<number> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["test", "--allow-all", "--no-prompt", `--junit-path=${reportPath}`, ...testArgs],
     cwd: repoRoot,
     env: {
       NIGHTSHIFT_TEST_DB_URL: stack.dbUrl,
+      NIGHTSHIFT_TEST_ADMIN_DB_URL: stack.cluster.adminUrl(),
       NIGHTSHIFT_TEST_API_URL: stack.apiUrl,
       NIGHTSHIFT_TEST_JWT_SECRET: LOCAL_JWT_SECRET,
       NIGHTSHIFT_TEST_ANON_KEY: LOCAL_ANON_KEY,
@@ -103,12 +127,24 @@ try {
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  code = (await child.status).code;
-} finally {
-  await tearDown();
+  return (await child.status).code;
 }
 
-const summary = summarizeJunitReport(reportPath);
-console.log(`${summary.passed} passed, ${summary.failed} failed`);
-if (summary.passed + summary.failed === 0) code = code || 1;
+const deno = summarizeJunitReport(reportPath);
+const tapPassed = tapResults.reduce((sum, result) => sum + result.passed, 0);
+const tapFailed = tapResults.reduce((sum, result) => sum + result.failed, 0);
+for (const failure of tapResults.flatMap((result) => result.failures)) {
+  console.log(`pgTAP failure: ${failure}`);
+}
+if (runTap) {
+  console.log(
+    `pgTAP: ${tapPassed} passed, ${tapFailed} failed in ${tapResults.length} files; ` +
+      `Deno: ${deno.passed} passed, ${deno.failed} failed`,
+  );
+}
+const passed = deno.passed + tapPassed;
+const failed = deno.failed + tapFailed;
+console.log(`${passed} passed, ${failed} failed`);
+if (tapFailed > 0) code = code || 1;
+if (passed + failed === 0) code = code || 1;
 Deno.exit(code);

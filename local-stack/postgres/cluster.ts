@@ -19,8 +19,15 @@ const SERVER_SETTINGS: Record<string, string> = {
   logging_collector: "off",
 };
 
-/** The superuser password of every local cluster, as with `supabase start`. */
+/** The password of `postgres` and `supabase_admin` in every local cluster, as with `supabase start`. */
 export const LOCAL_DB_PASSWORD = "postgres";
+
+/**
+ * The bootstrap superuser (initdb's user), as on Supabase: only the platform
+ * (the stack's bootstrap, pg_net worker, Realtime and Auth emulations) logs in
+ * as it. Projects use `postgres`, which is not a superuser.
+ */
+export const BOOTSTRAP_SUPERUSER = "supabase_admin";
 
 /** A PostgreSQL cluster in a folder of its own, served on 127.0.0.1. */
 export class PostgresCluster {
@@ -36,9 +43,14 @@ export class PostgresCluster {
     this.logFile = join(rootDir, "postgres.log");
   }
 
-  /** Connection URL for a database user (the superuser `postgres` by default). */
+  /** Connection URL for a database user (`postgres`, NOSUPERUSER BYPASSRLS as on Supabase, by default). */
   url(user = "postgres", password = LOCAL_DB_PASSWORD): string {
     return `postgresql://${user}:${password}@127.0.0.1:${this.port}/postgres`;
+  }
+
+  /** Connection URL of the bootstrap superuser, for the platform's own work only. */
+  adminUrl(): string {
+    return this.url(BOOTSTRAP_SUPERUSER);
   }
 
   /** True once `initdb` has run in this folder. */
@@ -60,7 +72,7 @@ export class PostgresCluster {
     await this.asServerUser(join(this.pg.binDir, "initdb"), [
       "-D",
       this.dataDir,
-      "--username=postgres",
+      `--username=${BOOTSTRAP_SUPERUSER}`,
       `--pwfile=${passwordFile}`,
       "--auth-host=scram-sha-256",
       "--auth-local=trust",

@@ -1,6 +1,7 @@
 import { join } from "node:path";
-import { emulatedExtensionsDir } from "../paths.ts";
 import { isRoot, runCommand } from "../run_command.ts";
+import { clusterRoot } from "./cluster_location.ts";
+import { buildOverlayInstallation } from "./overlay.ts";
 
 /** Where Debian's PostgreSQL 15 keeps its programs and files. */
 export interface PostgresInstallation {
@@ -15,7 +16,13 @@ const DEBIAN_PG15: PostgresInstallation = {
   libDir: "/usr/lib/postgresql/15/lib",
 };
 
-const REQUIRED_PACKAGES = ["postgresql-15", "postgresql-15-cron", "postgresql-15-pgtap"];
+const REQUIRED_PACKAGES = [
+  "postgresql-15",
+  "postgresql-15-cron",
+  "postgresql-15-pgtap",
+  "postgresql-15-plpgsql-check",
+  "libtap-parser-sourcehandler-pgtap-perl",
+];
 
 /** Thrown when PostgreSQL 15 with pg_cron is missing and cannot be installed here. */
 export class PostgresUnavailableError extends Error {
@@ -36,6 +43,8 @@ function missingPieces(pg: PostgresInstallation): string[] {
     ["postgresql-15", join(pg.binDir, "postgres")],
     ["postgresql-15-cron", join(pg.libDir, "pg_cron.so")],
     ["postgresql-15-pgtap", join(pg.shareDir, "extension", "pgtap.control")],
+    ["postgresql-15-plpgsql-check", join(pg.shareDir, "extension", "plpgsql_check.control")],
+    ["libtap-parser-sourcehandler-pgtap-perl", "/usr/bin/pg_prove"],
   ];
   return checks.filter(([, path]) => !exists(path)).map(([pkg]) => pkg);
 }
@@ -69,34 +78,9 @@ async function aptInstall(packages: string[]): Promise<void> {
 }
 
 /**
- * Copies the local stack's emulated extensions (pg_net) into PostgreSQL's
- * extension folder, so migrations can `create extension pg_net` as on Supabase.
- * A real pg_net already installed there is left alone.
- */
-function installEmulatedExtensions(pg: PostgresInstallation): void {
-  const target = join(pg.shareDir, "extension");
-  for (const entry of Deno.readDirSync(emulatedExtensionsDir)) {
-    const source = Deno.readTextFileSync(join(emulatedExtensionsDir, entry.name));
-    const destination = join(target, entry.name);
-    if (exists(destination)) {
-      const current = Deno.readTextFileSync(destination);
-      if (current === source) continue;
-      if (entry.name.endsWith(".control") && !current.includes("Nightshift local stack")) continue;
-    }
-    try {
-      Deno.writeTextFileSync(destination, source);
-    } catch (error) {
-      throw new PostgresUnavailableError(
-        `Cannot install the emulated extension ${entry.name} into ${target}: run once as root.`,
-        { cause: error },
-      );
-    }
-  }
-}
-
-/**
- * Makes sure PostgreSQL 15, pg_cron and pgTAP are installed (from Debian when
- * missing) and the emulated platform extensions are in place.
+ * Makes sure PostgreSQL 15, pg_cron, pgTAP, plpgsql_check and pg_prove are
+ * installed (from Debian when missing) and returns the stack's private
+ * installation over them (see `buildOverlayInstallation`).
  */
 export async function ensurePostgresInstalled(): Promise<PostgresInstallation> {
   const missing = missingPieces(DEBIAN_PG15);
@@ -107,6 +91,5 @@ export async function ensurePostgresInstalled(): Promise<PostgresInstallation> {
       `PostgreSQL is incomplete: missing ${stillMissing.join(", ")}`,
     );
   }
-  installEmulatedExtensions(DEBIAN_PG15);
-  return DEBIAN_PG15;
+  return await buildOverlayInstallation(DEBIAN_PG15, clusterRoot());
 }

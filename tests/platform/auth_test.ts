@@ -1,11 +1,17 @@
-/** Contract of the emulated auth schema: auth.uid/role/jwt follow request.jwt.claims per transaction. */
+/**
+ * Contract of the emulated auth schema: auth.uid/role/jwt follow request.jwt.claims per
+ * transaction. Pinned to supabase/auth `migrations/20220224000811_update_auth_functions.up.sql`
+ * (the request.jwt.claim.* / request.jwt.claims fallbacks) and supabase/postgres
+ * `migrations/db/init-scripts/00000000000000-initial-schema.sql` (the API roles); owners and
+ * grants are pinned in supabase/tests/database/00001_hosted_roles_test.sql.
+ */
 import assert from "node:assert/strict";
 import { asActor } from "../support/as_role.ts";
 import { signaturesOf } from "../support/signatures.ts";
-import { connectAsSuperuser } from "../support/stack.ts";
+import { connectAsPostgres } from "../support/stack.ts";
 
 Deno.test("auth helpers have Supabase's signatures", async () => {
-  const sql = connectAsSuperuser();
+  const sql = connectAsPostgres();
   try {
     assert.deepEqual(await signaturesOf(sql, "auth", "uid"), [{ arguments: "", result: "uuid" }]);
     assert.deepEqual(await signaturesOf(sql, "auth", "role"), [{ arguments: "", result: "text" }]);
@@ -16,7 +22,7 @@ Deno.test("auth helpers have Supabase's signatures", async () => {
 });
 
 Deno.test("auth.uid() follows the claims of the current transaction", async (t) => {
-  const sql = connectAsSuperuser();
+  const sql = connectAsPostgres();
   const first = crypto.randomUUID();
   const second = crypto.randomUUID();
   try {
@@ -54,7 +60,7 @@ Deno.test("auth.uid() follows the claims of the current transaction", async (t) 
 });
 
 Deno.test("API roles exist as on Supabase", async () => {
-  const sql = connectAsSuperuser();
+  const sql = connectAsPostgres();
   try {
     const roles = await sql<{ rolname: string; rolcanlogin: boolean; rolbypassrls: boolean }[]>`
       select rolname, rolcanlogin, rolbypassrls from pg_roles

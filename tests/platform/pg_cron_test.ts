@@ -1,9 +1,14 @@
-/** pg_cron is preloaded and schedules jobs idempotently by name, as migrations will rely on. */
+/**
+ * pg_cron (Debian postgresql-15-cron, citusdata/pg_cron 1.4) is preloaded and `postgres`
+ * schedules jobs idempotently by name, as migrations rely on; the grants follow supabase/postgres
+ * `ansible/files/postgresql_extension_custom_scripts/pg_cron/after-create.sql` (see
+ * local-stack/bootstrap/02_event_triggers.sql for the one difference pg_cron 1.4 forces).
+ */
 import assert from "node:assert/strict";
-import { connectAsSuperuser } from "../support/stack.ts";
+import { connectAsPostgres } from "../support/stack.ts";
 
 Deno.test("pg_cron schedules a named job once and unschedules it", async () => {
-  const sql = connectAsSuperuser(1);
+  const sql = connectAsPostgres(1);
   const name = `test-job-${crypto.randomUUID()}`;
   try {
     await sql`select cron.schedule(${name}, '*/5 * * * *', 'select 1')`;

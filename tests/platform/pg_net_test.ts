@@ -1,13 +1,17 @@
 /**
- * Contract of the emulated pg_net (local-stack/extensions): signatures and
- * defaults as documented by Supabase, the argument checks pg_net makes, and
- * delivery only after commit, with timeouts recorded.
+ * Contract of the emulated pg_net (local-stack/extensions), pinned to
+ * supabase/pg_net `sql/pg_net.sql` (0.20.4) and `src/worker.c`: signatures and
+ * defaults, the argument checks pg_net makes (and those it does not: a null
+ * body or null headers are queued as they are), delivery only after commit,
+ * timeouts recorded, the worker's batch size and response TTL. Owners, grants
+ * and function attributes are pinned in supabase/tests/database (pgTAP).
  */
 import assert from "node:assert/strict";
 import { HttpReceiver } from "../support/http_receiver.ts";
 import { pollUntil } from "../support/poll.ts";
 import { signaturesOf } from "../support/signatures.ts";
-import { connectAsSuperuser } from "../support/stack.ts";
+import { PG_NET_DEFAULTS } from "../../local-stack/net_worker.ts";
+import { connectAsPostgres } from "../support/stack.ts";
 
 interface HttpResponseRow {
   status_code: number | null;
@@ -16,7 +20,7 @@ interface HttpResponseRow {
   error_msg: string | null;
 }
 
-async function responseFor(sql: ReturnType<typeof connectAsSuperuser>, id: string) {
+async function responseFor(sql: ReturnType<typeof connectAsPostgres>, id: string) {
   return await pollUntil(`net._http_response row ${id}`, async () => {
     const [row] = await sql<HttpResponseRow[]>`
       select status_code, content, timed_out, error_msg from net._http_response where id = ${id}`;
@@ -25,7 +29,7 @@ async function responseFor(sql: ReturnType<typeof connectAsSuperuser>, id: strin
 }
 
 Deno.test("net.http_post has pg_net's signature and defaults", async () => {
-  const sql = connectAsSuperuser();
+  const sql = connectAsPostgres();
   try {
     assert.deepEqual(await signaturesOf(sql, "net", "http_post"), [{
       arguments:
@@ -42,25 +46,58 @@ Deno.test("net.http_post has pg_net's signature and defaults", async () => {
   }
 });
 
-Deno.test("net.http_post rejects a null body and a non-JSON Content-Type", async () => {
-  const sql = connectAsSuperuser();
+Deno.test("net.http_post queues a null body, and rejects a non-JSON Content-Type", async () => {
+  const sql = connectAsPostgres();
+  const receiver = new HttpReceiver();
   try {
-    await assert.rejects(
-      sql`select net.http_post(url := 'http://127.0.0.1:9/x', body := null)`,
-      /body must not be null/,
-    );
+    const [row] = await sql<{ id: string }[]>`
+      select net.http_post(url := ${receiver.url + "/null-body"}, body := null) as id`;
+    const [request] = await receiver.waitFor(1);
+    assert.equal(request!.method, "POST");
+    assert.equal(request!.body, "");
+    assert.equal((await responseFor(sql, row!.id)).status_code, 200);
     await assert.rejects(
       sql`select net.http_post(url := 'http://127.0.0.1:9/x', body := '{}'::jsonb,
                                headers := '{"Content-Type": "text/plain"}'::jsonb)`,
       /Content-Type header must be "application\/json"/,
     );
   } finally {
+    await receiver.close();
+    await sql.end();
+  }
+});
+
+Deno.test("net.http_get queues null headers, as its headers column is nullable", async () => {
+  const sql = connectAsPostgres();
+  const receiver = new HttpReceiver();
+  try {
+    const [row] = await sql<{ id: string }[]>`
+      select net.http_get(url := ${receiver.url + "/no-headers"}, headers := null) as id`;
+    assert.ok(row!.id, "http_get is not STRICT: a null argument still queues a request");
+    const [request] = await receiver.waitFor(1);
+    assert.equal(request!.url.pathname, "/no-headers");
+  } finally {
+    await receiver.close();
+    await sql.end();
+  }
+});
+
+Deno.test("the pg_net worker is up and answers wake and restart", async () => {
+  const sql = connectAsPostgres();
+  try {
+    await sql`select net.check_worker_is_up()`;
+    await sql`select net.wake()`;
+    const [restart] = await sql<{ restarted: boolean }[]>`select net.worker_restart() as restarted`;
+    assert.equal(restart!.restarted, true);
+    await sql`select net.wait_until_running()`;
+    assert.deepEqual({ ...PG_NET_DEFAULTS }, { ttl: "6 hours", batchSize: 200 });
+  } finally {
     await sql.end();
   }
 });
 
 Deno.test("net.http_post is sent after commit with body, headers and params", async () => {
-  const sql = connectAsSuperuser();
+  const sql = connectAsPostgres();
   const receiver = new HttpReceiver();
   try {
     const [row] = await sql<{ id: string }[]>`
@@ -87,7 +124,7 @@ Deno.test("net.http_post is sent after commit with body, headers and params", as
 });
 
 Deno.test("net.http_post enqueued in a rolled-back transaction is never sent", async () => {
-  const sql = connectAsSuperuser();
+  const sql = connectAsPostgres();
   const receiver = new HttpReceiver();
   try {
     await assert.rejects(
@@ -109,7 +146,7 @@ Deno.test("net.http_post enqueued in a rolled-back transaction is never sent", a
 });
 
 Deno.test("net.http_post that exceeds timeout_milliseconds records timed_out", async () => {
-  const sql = connectAsSuperuser();
+  const sql = connectAsPostgres();
   const receiver = new HttpReceiver({ delayMs: 1_000 });
   try {
     const [row] = await sql<{ id: string }[]>`
@@ -125,7 +162,7 @@ Deno.test("net.http_post that exceeds timeout_milliseconds records timed_out", a
 });
 
 Deno.test("net.http_get sends a GET with encoded params", async () => {
-  const sql = connectAsSuperuser();
+  const sql = connectAsPostgres();
   const receiver = new HttpReceiver();
   try {
     await sql`select net.http_get(url := ${

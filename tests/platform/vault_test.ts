@@ -1,11 +1,16 @@
-/** Contract of the emulated Vault: create_secret / update_secret / decrypted_secrets and who may read. */
+/**
+ * Contract of the emulated Vault, pinned to supabase/vault `sql/supabase_vault--0.3.0.sql`
+ * (create_secret / update_secret / decrypted_secrets) and to the grants of supabase/postgres
+ * `ansible/files/postgresql_extension_custom_scripts/supabase_vault/after-create.sql`:
+ * postgres and service_role read and write secrets; anon and authenticated cannot.
+ */
 import assert from "node:assert/strict";
 import { asActor } from "../support/as_role.ts";
 import { signaturesOf } from "../support/signatures.ts";
-import { connectAsSuperuser } from "../support/stack.ts";
+import { connectAsPostgres } from "../support/stack.ts";
 
 Deno.test("vault.create_secret has Supabase's signature", async () => {
-  const sql = connectAsSuperuser();
+  const sql = connectAsPostgres();
   try {
     assert.deepEqual(await signaturesOf(sql, "vault", "create_secret"), [{
       arguments:
@@ -18,7 +23,7 @@ Deno.test("vault.create_secret has Supabase's signature", async () => {
 });
 
 Deno.test("vault secrets are readable decrypted by name, and only by privileged roles", async () => {
-  const sql = connectAsSuperuser();
+  const sql = connectAsPostgres();
   const name = `test_secret_${crypto.randomUUID()}`;
   try {
     const [created] = await sql<{ id: string }[]>`

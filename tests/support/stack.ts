@@ -18,6 +18,11 @@ export const testStack = {
     "NIGHTSHIFT_TEST_DB_URL",
     "postgresql://postgres:postgres@127.0.0.1:54322/postgres",
   ),
+  /** The bootstrap superuser's URL: only for tests of the platform itself (partitions, ownership). */
+  adminDbUrl: setting(
+    "NIGHTSHIFT_TEST_ADMIN_DB_URL",
+    "postgresql://supabase_admin:postgres@127.0.0.1:54322/postgres",
+  ),
   apiUrl: setting("NIGHTSHIFT_TEST_API_URL", "http://127.0.0.1:54321"),
   jwtSecret: setting("NIGHTSHIFT_TEST_JWT_SECRET", LOCAL_JWT_SECRET),
   anonKey: setting("NIGHTSHIFT_TEST_ANON_KEY", LOCAL_ANON_KEY),
@@ -30,9 +35,25 @@ export function functionUrl(path: string): string {
 }
 
 /**
- * Opens a superuser connection for a test; close it with `await sql.end()`.
- * Keep pools small: many test files run in one process.
+ * Opens a connection as `postgres` for a test, the role migrations, the seed
+ * and the SQL editor use on hosted Supabase: NOSUPERUSER BYPASSRLS. Close it
+ * with `await sql.end()`. Keep pools small: many test files run in one process.
  */
-export function connectAsSuperuser(max = 2): Sql {
+export function connectAsPostgres(max = 2): Sql {
   return postgres(testStack.dbUrl, { max, onnotice: () => {} });
+}
+
+/**
+ * The same as `connectAsPostgres`: `postgres` is no superuser any more (kept
+ * for the tests written before; new tests call `connectAsPostgres`).
+ * @deprecated Use `connectAsPostgres`.
+ */
+export const connectAsSuperuser: (max?: number) => Sql = connectAsPostgres;
+
+/**
+ * Opens a connection as the bootstrap superuser `supabase_admin`, for tests of
+ * the platform emulation itself (what the Realtime server or pg_net's worker do).
+ */
+export function connectAsPlatformAdmin(max = 1): Sql {
+  return postgres(testStack.adminDbUrl, { max, onnotice: () => {} });
 }

@@ -103,8 +103,9 @@ export async function addInvoice(
 
 /**
  * Deletes the organizations with everything the nightly refresh wrote about
- * them: the runs that included them (their jobs and notices), their notices,
- * Realtime messages, and their users.
+ * them: the runs that included them (their jobs and notices), their notices
+ * and their users. Their Realtime messages stay until their day's partition
+ * is dropped, as on Supabase (postgres may not delete from realtime.messages).
  */
 export async function dropOrganizations(
   sql: Sql,
@@ -119,9 +120,6 @@ export async function dropOrganizations(
                    join nightly.organization_runs as job on job.run_id = run.id
                   where job.organization_id in ${sql(ids)})`;
   await sql`delete from nightly.webhook_outbox where organization_id in ${sql(ids)}`;
-  await sql`
-    delete from realtime.messages
-     where topic in ${sql(ids.map((id) => `cache-invalidation:${id}`))}`;
   await sql`delete from public.organizations where id in ${sql(ids)}`;
   await sql`
     delete from auth.users
