@@ -23,7 +23,7 @@ import {
 import type { NightlySettings } from "./settings.ts";
 
 /** What an invocation is asked to do (`{"task": ...}` in pg_cron's request body). */
-export type NightlyTask = "tick" | "overdue-check";
+export type NightlyTask = "tick" | "overdue-check" | "deliver-notices";
 
 /** Why a tick stopped claiming work. */
 export type StopReason = "queue_empty" | "time_budget" | "batch_size" | "high_load";
@@ -61,6 +61,13 @@ export interface TickReport {
 export interface OverdueCheckReport {
   readonly task: "overdue-check";
   readonly overdue: number;
+  readonly notices: DeliveryReport;
+  readonly duration_ms: number;
+}
+
+/** What a delivery pass (pg_cron's per-minute check found a notice due) did. */
+export interface NoticeDeliveryReport {
+  readonly task: "deliver-notices";
   readonly notices: DeliveryReport;
   readonly duration_ms: number;
 }
@@ -206,4 +213,15 @@ export async function runOverdueCheck(context: InvocationContext): Promise<Overd
     notices,
     duration_ms: Math.round(performance.now() - started),
   };
+}
+
+/**
+ * A delivery pass alone: what `nightly.request_notice_delivery` (pg_cron, every
+ * minute) asks for when a notice is due, so retries keep their 30 s, 1 m, 2 m…
+ * schedule instead of waiting for the next tick.
+ */
+export async function runNoticeDelivery(context: InvocationContext): Promise<NoticeDeliveryReport> {
+  const started = performance.now();
+  const notices = await deliver(context, started + context.settings.timeBudgetMs);
+  return { task: "deliver-notices", notices, duration_ms: Math.round(performance.now() - started) };
 }
