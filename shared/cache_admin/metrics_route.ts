@@ -7,7 +7,13 @@ import { authenticateAdmin } from "./admin_caller.ts";
 import { organizationIdParam, parseAdminQuery, wholeNumberParam } from "./admin_query.ts";
 import { resolveAdminScope } from "./admin_scope.ts";
 import { readLastNightlyRun } from "./last_refresh_run.ts";
-import { type DatasetSnapshot, hitRate, readMetricsSnapshot, totalOf } from "./metrics_snapshot.ts";
+import {
+  type DatasetSnapshot,
+  hitRate,
+  readMetricsSnapshot,
+  totalOf,
+  workSaved,
+} from "./metrics_snapshot.ts";
 import type { Route } from "../http/router.ts";
 
 const querySchema = z.object({
@@ -47,7 +53,9 @@ function figures(snapshot: Omit<DatasetSnapshot, "dataset">) {
     hits: snapshot.hits,
     stale_hits: snapshot.staleHits,
     misses: snapshot.misses,
+    waits: snapshot.waits,
     hit_rate: hitRate(snapshot),
+    work_saved: workSaved(snapshot),
     compute_failures: snapshot.computeFailures,
     latency: {
       hit: latencySummary(snapshot.latency.hit),
