@@ -8,6 +8,7 @@
 import { CacheStack } from "../../../shared/cache/cache_stack.ts";
 import { startHitFlushTimer } from "../../../shared/cache/hit_flush_timer.ts";
 import { readCacheConfig } from "../../../shared/cache/config.ts";
+import { DatabaseClock } from "../../../shared/cache/database_clock.ts";
 import { PostgresCacheStore } from "../../../shared/cache/postgres_store.ts";
 import { readDatasetsConfig } from "../../../shared/datasets/datasets_config.ts";
 import { createDatasetsHandler } from "../../../shared/datasets/datasets_handler.ts";
@@ -22,7 +23,10 @@ const shared = readFunctionSettings();
 const settings = readDatasetsConfig();
 const cacheConfig = readCacheConfig(undefined, datasetTiers());
 const sql = createDatabaseClient(env.SUPABASE_DB_URL, { maxConnections: 5 });
-const cache = new CacheStack({ store: new PostgresCacheStore(sql), config: cacheConfig });
+// Times stored in L2 (freshness, leases, hit buckets) come from the database's clock.
+const clock = new DatabaseClock({ sql });
+await clock.sync().catch((error) => console.error("datasets: clock sync failed:", error.message));
+const cache = new CacheStack({ store: new PostgresCacheStore(sql), config: cacheConfig, clock });
 
 // Hit counts are aggregated in the isolate: written on a timer (also when no
 // later read comes), and flushed before the isolate goes away.

@@ -2,14 +2,14 @@
  * `nightly-refresh`: the nightly refresh orchestrator. pg_cron calls it through
  * pg_net every few minutes with a dedicated secret (`verify_jwt = false`):
  *
- *   POST /functions/v1/nightly-refresh  {"task": "tick" | "overdue-check"}
+ *   POST /functions/v1/nightly-refresh  {"task": "tick" | "overdue-check" | "deliver-notices"}
  *   GET  /functions/v1/nightly-refresh/status[?organization_id=<uuid>]  (service role, org admins)
  *   GET  /functions/v1/nightly-refresh/runs?organization_id=<uuid>      (service role, org admins)
  *   POST /functions/v1/nightly-refresh/rebuild {"organization_id"}      (service role, org admins)
  *
  * See shared/nightly/ and the README section "Nightly refresh".
  */
-import { systemClock } from "../../../shared/cache/clock.ts";
+import { DatabaseClock } from "../../../shared/cache/database_clock.ts";
 import { serveRoutes } from "../../../shared/http/router.ts";
 import { createDatabaseClient } from "../../../shared/db/client.ts";
 import { readFunctionEnv } from "../../../shared/env.ts";
@@ -33,10 +33,15 @@ const sql = createDatabaseClient(env.SUPABASE_DB_URL, {
   maxConnections: settings.concurrency + 1,
 });
 const verifyToken = projectTokenVerifier(functionSettings, env.SUPABASE_URL);
+// Claims, visibility timeouts and run deadlines are compared across invocations: the database's clock.
+const clock = new DatabaseClock({ sql });
+await clock.sync().catch((error) =>
+  console.error("nightly-refresh: clock sync failed:", error.message)
+);
 const invocation = {
   sql,
   settings,
-  clock: systemClock,
+  clock,
   secrets: secretsOf([
     env.SUPABASE_SERVICE_ROLE_KEY,
     env.SUPABASE_DB_URL,
@@ -45,7 +50,7 @@ const invocation = {
 };
 const routes = [
   tickRoute(invocation),
-  statusRoute({ sql, settings, clock: systemClock, verifyToken }),
+  statusRoute({ sql, settings, clock, verifyToken }),
   // For the admin dashboard (dashboard/): run history and "rebuild now".
   runsRoute(sql, verifyToken),
   rebuildRoute({ ...invocation, verifyToken }),
