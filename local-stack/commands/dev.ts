@@ -1,31 +1,55 @@
 /**
- * `deno task dev`: runs the local Supabase-compatible stack on the ports of
- * supabase/config.toml (functions at :54321, Postgres at :54322) until Ctrl-C.
+ * `./nightshift dev`: runs the local Supabase-compatible stack on the ports of
+ * supabase/config.toml (api.port for the functions, db.port for Postgres) until Ctrl-C.
  */
 import { join } from "node:path";
 import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_SERVICE_ROLE_KEY } from "../keys.ts";
 import { ensureDashboardBuilt } from "../dashboard/build.ts";
 import { startDashboardServer } from "../dashboard/server.ts";
+import { failTask } from "../command_failure.ts";
+import { assertPortsFree } from "../port_check.ts";
 import { clusterRoot } from "../postgres/cluster_location.ts";
+import { PostgresCluster } from "../postgres/cluster.ts";
+import { ensurePostgresInstalled } from "../postgres/install.ts";
 import { repoRoot } from "../paths.ts";
 import { readProjectConfig } from "../project_config.ts";
 import { LocalStack } from "../stack.ts";
 
 const config = readProjectConfig();
 console.log("Starting the Nightshift local stack...");
-const stack = await LocalStack.start({
-  dir: join(clusterRoot(), "dev"),
-  dbPort: config.dbPort,
-  apiPort: config.apiPort,
-  seed: true,
-});
+let stack: LocalStack;
+try {
+  const dir = join(clusterRoot(), "dev");
+  // A leftover server of this very stack is stopped by the start; anything else on a port is not.
+  const ownServer = await new PostgresCluster(await ensurePostgresInstalled(), dir, config.dbPort)
+    .isRunning();
+  assertPortsFree([
+    { port: config.apiPort, setting: "api.port" },
+    { port: config.dashboardPort, setting: "studio.port" },
+    ...(ownServer ? [] : [{ port: config.dbPort, setting: "db.port" }]),
+  ]);
+  stack = await LocalStack.start({
+    dir,
+    dbPort: config.dbPort,
+    apiPort: config.apiPort,
+    seed: true,
+  });
+} catch (error) {
+  failTask("dev", error);
+}
 
-await ensureDashboardBuilt();
-const dashboard = startDashboardServer({
-  port: config.dashboardPort,
-  apiUrl: stack.apiUrl,
-  publishableKey: LOCAL_ANON_KEY,
-});
+let dashboard: ReturnType<typeof startDashboardServer>;
+try {
+  await ensureDashboardBuilt();
+  dashboard = startDashboardServer({
+    port: config.dashboardPort,
+    apiUrl: stack.apiUrl,
+    publishableKey: LOCAL_ANON_KEY,
+  });
+} catch (error) {
+  await stack.stop();
+  failTask("dev", error);
+}
 const dashboardUrl = `http://127.0.0.1:${config.dashboardPort}`;
 
 const functionsUrl = `${stack.apiUrl}/functions/v1`;
@@ -53,7 +77,7 @@ Try (demo users and organizations are listed in README.md and supabase/seed.sql)
     -H "Authorization: Bearer $TOKEN"
   psql ${stack.dbUrl}
 
-Ctrl-C stops everything; \`deno task reset\` starts over with a fresh database.
+Ctrl-C stops everything; \`./nightshift reset\` (once stopped) starts over with a fresh database.
 `);
 
 /** Restarts the functions when their code (or shared/) changes, like `supabase functions serve`. */

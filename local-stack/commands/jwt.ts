@@ -1,5 +1,5 @@
 /**
- * `deno task jwt <user-id> [email] [role] [--es256]`: prints a user access token
+ * `./nightshift jwt <user-id> [email] [role] [--es256]`: prints a user access token
  * signed with the local JWT secret (or, with --es256, the local asymmetric
  * signing key published at /auth/v1/.well-known/jwks.json), for curl and clients.
  */
@@ -13,7 +13,7 @@ const args = z.tuple([
   z.enum(["authenticated", "anon", "service_role"]).optional(),
 ]).safeParse(Deno.args.filter((arg) => arg !== "--es256"));
 if (!args.success) {
-  console.error("Usage: deno task jwt <user-id> [email] [role] [--es256]");
+  console.error("Usage: ./nightshift jwt <user-id> [email] [role] [--es256]");
   console.error(args.error.issues.map((issue) => issue.message).join("\n"));
   Deno.exit(2);
 }

@@ -1,20 +1,23 @@
-/** `deno task reset`: stops the dev database if it runs and deletes it; the next `dev` starts fresh. */
+/** `./nightshift reset`: deletes the dev database (refused while the dev stack runs). */
 import { join } from "node:path";
+import { runTask } from "../command_failure.ts";
 import { clusterRoot } from "../postgres/cluster_location.ts";
 import { PostgresCluster } from "../postgres/cluster.ts";
 import { ensurePostgresInstalled } from "../postgres/install.ts";
 import { readProjectConfig } from "../project_config.ts";
+import { resetDevDatabase } from "../reset_dev_database.ts";
 
-const dir = join(clusterRoot(), "dev");
-const cluster = new PostgresCluster(
-  await ensurePostgresInstalled(),
-  dir,
-  readProjectConfig().dbPort,
-);
-try {
-  await cluster.destroy();
-  console.log(`Deleted the local database in ${dir}. Run \`deno task dev\` to start fresh.`);
-} catch (error) {
-  if (error instanceof Deno.errors.NotFound) console.log("Nothing to reset.");
-  else throw error;
-}
+await runTask("reset", async () => {
+  const dir = join(clusterRoot(), "dev");
+  const cluster = new PostgresCluster(
+    await ensurePostgresInstalled(),
+    dir,
+    readProjectConfig().dbPort,
+  );
+  try {
+    console.log(await resetDevDatabase(cluster));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    console.log("Nothing to reset.");
+  }
+});

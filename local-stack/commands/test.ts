@@ -1,5 +1,5 @@
 /**
- * `deno task test [deno test args]`: starts a throwaway stack on free ports,
+ * `./nightshift test [deno test args]`: starts a throwaway stack on free ports,
  * runs every test against it (real Postgres, real HTTP): the Deno tests, then
  * the pgTAP files of supabase/tests/database with pg_prove as `postgres`; tears
  * the stack down also when tests fail or the run is interrupted, and ends with

@@ -115,17 +115,24 @@ export class CacheStack {
 
   /**
    * Serves a read: a fresh L1 hit, else (once per key in flight) L2 or a computation.
-   * Its latency on the cache's clock is counted with its kind (hit, stale, miss).
+   * Its latency on the cache's clock is counted with its kind (hit, stale, miss, wait).
    */
   async get<T>(options: CacheGetOptions<T>): Promise<CacheResult> {
     const startedAt = this.#clock.now();
     const target = this.#target(options);
     if (this.#config.enabled === false) return await this.#bypass(target, this.#work(options));
     const lookup = await this.#lookupL1(target.key);
-    const result = lookup.hit?.state === "fresh"
-      ? this.#result(target, lookup.hit.entry, "HIT", "l1")
-      : await this.#flights.run(target.key, () => this.#load(target, this.#work(options), lookup));
-    this.#observe(target, result, this.#clock.now() - startedAt);
+    if (lookup.hit?.state === "fresh") {
+      const result = this.#result(target, lookup.hit.entry, "HIT", "l1");
+      this.#observe(target, result, false, this.#clock.now() - startedAt);
+      return result;
+    }
+    const joined = this.#flights.has(target.key);
+    const result = await this.#flights.run(
+      target.key,
+      () => this.#load(target, this.#work(options), lookup),
+    );
+    this.#observe(target, result, joined, this.#clock.now() - startedAt);
     return result;
   }
 
@@ -278,8 +285,19 @@ export class CacheStack {
     return cacheResult(entry, { status, source, tier: target.policy.tier, now: this.#clock.now() });
   }
 
-  #observe(target: ComputeTarget, result: CacheResult, latencyMs: number): void {
-    const kind = result.status === "HIT" ? "hit" : result.status === "STALE" ? "stale" : "miss";
+  /**
+   * Counts a read: HIT and STALE as such; a MISS is a `miss` only for the read
+   * that ran the computation, a `wait` for reads that joined it in this isolate
+   * (`joined`) or got another instance's (source `l2`).
+   */
+  #observe(target: ComputeTarget, result: CacheResult, joined: boolean, latencyMs: number): void {
+    const kind = result.status === "HIT"
+      ? "hit"
+      : result.status === "STALE"
+      ? "stale"
+      : joined || result.source !== "compute"
+      ? "wait"
+      : "miss";
     this.hits.record(kind, target, latencyMs);
     this.events.emit(`cache:${kind}`, {
       key: target.key,

@@ -1,5 +1,5 @@
 /**
- * Cache events for metrics and logs: `cache:hit`, `cache:stale`, `cache:miss`,
+ * Cache events for metrics and logs: `cache:hit`, `cache:stale`, `cache:miss`, `cache:wait`,
  * `cache:written`, `cache:invalidated` and `cache:error`.
  *
  * @module
@@ -34,8 +34,10 @@ export interface CacheEventMap {
   "cache:hit": CacheReadEvent;
   /** A stale entry was served (while revalidating, or because the computation failed). */
   "cache:stale": CacheReadEvent;
-  /** Nothing servable was cached: the caller waited for a computation. */
+  /** Nothing servable was cached: this read ran the computation. */
   "cache:miss": CacheReadEvent;
+  /** Nothing servable was cached: this read got another read's computation (isolate or instance). */
+  "cache:wait": CacheReadEvent;
   /** A computed entry was stored. */
   "cache:written": {
     readonly key: string;

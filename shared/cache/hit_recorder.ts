@@ -10,8 +10,15 @@ import type { CacheStore } from "./l2_store.ts";
 import { defaultWaitUntil, type WaitUntil } from "./background_tasks.ts";
 import { emptyLatencyCounts, latencyBucket, type LatencyCounts } from "./latency_histogram.ts";
 
-/** The kind of a read, as counted. */
-export type HitKind = "hit" | "stale" | "miss";
+/**
+ * The kind of a read, as counted: `hit` (fresh entry), `stale` (stale entry
+ * served), `miss` (this read ran the computation), `wait` (this read got
+ * another read's computation: joined in this isolate, or another instance's).
+ */
+export type HitKind = "hit" | "stale" | "miss" | "wait";
+
+/** Kinds with a latency histogram (a wait's latency is its computation's). */
+type TimedKind = Exclude<HitKind, "wait">;
 
 /** The entry a read was about. */
 export interface HitTarget {
@@ -26,7 +33,7 @@ interface PendingCounter extends Record<HitKind, number> {
   readonly dataset: string;
   computeFailures: number;
   /** Latency histograms by kind, created on the first timed read of that kind. */
-  latency: Partial<Record<HitKind, LatencyCounts>>;
+  latency: Partial<Record<TimedKind, LatencyCounts>>;
 }
 
 /** Options of a {@linkcode HitRecorder}. */
@@ -85,7 +92,7 @@ export class HitRecorder {
    */
   record(kind: HitKind, target: HitTarget, latencyMs?: number): void {
     const now = this.#clock.now();
-    if (kind !== "miss") {
+    if (kind !== "miss" && kind !== "wait") {
       const entry = this.#entries.get(target.key) ?? { hits: 0, lastHitAt: now };
       entry.hits++;
       entry.lastHitAt = Math.max(entry.lastHitAt, now);
@@ -93,7 +100,7 @@ export class HitRecorder {
     }
     const counter = this.#counter(target);
     counter[kind]++;
-    if (latencyMs !== undefined) {
+    if (latencyMs !== undefined && kind !== "wait") {
       const counts = counter.latency[kind] ??= emptyLatencyCounts();
       counts[latencyBucket(latencyMs)]!++;
     }
@@ -116,6 +123,7 @@ export class HitRecorder {
         hit: 0,
         stale: 0,
         miss: 0,
+        wait: 0,
         computeFailures: 0,
         latency: {},
       };
@@ -148,6 +156,7 @@ export class HitRecorder {
       hits: counter.hit,
       staleHits: counter.stale,
       misses: counter.miss,
+      waits: counter.wait,
       computeFailures: counter.computeFailures,
       latencyMs: counter.latency,
     }));

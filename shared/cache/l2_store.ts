@@ -54,7 +54,10 @@ export interface HitBatch {
     dataset: string;
     hits: number;
     staleHits: number;
+    /** Reads that ran the computation. */
     misses: number;
+    /** Reads answered by another read's computation. @default {0} */
+    waits?: number;
     /** Computations that failed. @default {0} */
     computeFailures?: number;
     /** Latency histograms by kind (`READ_LATENCY_BUCKETS` counts each). @default {{}} */

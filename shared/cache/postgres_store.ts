@@ -179,6 +179,7 @@ export class PostgresCacheStore implements CacheStore {
       hits: counter.hits,
       stale_hits: counter.staleHits,
       misses: counter.misses,
+      waits: counter.waits ?? 0,
       compute_failures: counter.computeFailures ?? 0,
       hit_latency_ms: counter.latencyMs?.hit ?? null,
       stale_latency_ms: counter.latencyMs?.stale ?? null,

@@ -27,6 +27,11 @@ export class SingleFlight<T> {
     return this.#running.size;
   }
 
+  /** Whether work for `key` is in flight (a `run` now would join it). */
+  has(key: string): boolean {
+    return this.#running.has(key);
+  }
+
   /** Runs `work` for `key`, or joins the run already in flight for it. */
   run(key: string, work: () => Promise<T>): Promise<T> {
     const running = this.#running.get(key);

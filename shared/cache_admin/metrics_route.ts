@@ -6,7 +6,13 @@ import { latencyQuantile } from "../cache/latency_histogram.ts";
 import { openAdminRequest } from "./admin_request.ts";
 import { organizationIdParam, wholeNumberParam } from "./admin_query.ts";
 import { readLastNightlyRun } from "./last_refresh_run.ts";
-import { type DatasetSnapshot, hitRate, readMetricsSnapshot, totalOf } from "./metrics_snapshot.ts";
+import {
+  type DatasetSnapshot,
+  hitRate,
+  readMetricsSnapshot,
+  totalOf,
+  workSaved,
+} from "./metrics_snapshot.ts";
 import type { Route } from "../http/route.ts";
 
 const querySchema = z.object({
@@ -46,7 +52,9 @@ function figures(snapshot: Omit<DatasetSnapshot, "dataset">) {
     hits: snapshot.hits,
     stale_hits: snapshot.staleHits,
     misses: snapshot.misses,
+    waits: snapshot.waits,
     hit_rate: hitRate(snapshot),
+    work_saved: workSaved(snapshot),
     compute_failures: snapshot.computeFailures,
     latency: {
       hit: latencySummary(snapshot.latency.hit),

@@ -9,7 +9,10 @@ import {
 export interface ReadCounts {
   readonly hits: number;
   readonly staleHits: number;
+  /** Reads that ran the computation. */
   readonly misses: number;
+  /** Reads answered by another read's computation (no computation of their own). */
+  readonly waits: number;
   readonly computeFailures: number;
   readonly latency: { readonly hit: LatencyCounts; stale: LatencyCounts; miss: LatencyCounts };
 }
@@ -89,6 +92,7 @@ interface CounterRow {
   hits: number;
   stale_hits: number;
   misses: number;
+  waits: number;
   compute_failures: number;
   hit_latency: number[];
   stale_latency: number[];
@@ -99,6 +103,7 @@ const NO_READS: ReadCounts = {
   hits: 0,
   staleHits: 0,
   misses: 0,
+  waits: 0,
   computeFailures: 0,
   latency: {
     hit: emptyLatencyCounts(),
@@ -136,7 +141,8 @@ export async function readMetricsSnapshot(sql: Sql, query: MetricsQuery): Promis
         where (${org}::uuid is null or organization_id = ${org}::uuid) and bucket_start >= ${since}
       ), totals as (
         select dataset, sum(hits)::float8 as hits, sum(stale_hits)::float8 as stale_hits,
-          sum(misses)::float8 as misses, sum(compute_failures)::float8 as compute_failures
+          sum(misses)::float8 as misses, sum(waits)::float8 as waits,
+          sum(compute_failures)::float8 as compute_failures
         from scoped group by dataset
       ), buckets as (
         select scoped.dataset, x.bucket, sum(x.hit)::float8 as hit, sum(x.stale)::float8 as stale,
@@ -146,12 +152,13 @@ export async function readMetricsSnapshot(sql: Sql, query: MetricsQuery): Promis
           scoped.miss_latency_ms) with ordinality as x (hit, stale, miss, bucket)
         group by scoped.dataset, x.bucket
       )
-      select totals.dataset, totals.hits, totals.stale_hits, totals.misses, totals.compute_failures,
+      select totals.dataset, totals.hits, totals.stale_hits, totals.misses, totals.waits,
+        totals.compute_failures,
         array_agg(buckets.hit order by buckets.bucket) as hit_latency,
         array_agg(buckets.stale order by buckets.bucket) as stale_latency,
         array_agg(buckets.miss order by buckets.bucket) as miss_latency
       from totals join buckets using (dataset)
-      group by totals.dataset, totals.hits, totals.stale_hits, totals.misses,
+      group by totals.dataset, totals.hits, totals.stale_hits, totals.misses, totals.waits,
         totals.compute_failures`;
     const topEntries = await tx<TopEntryRow[]>`
       select key, organization_id, dataset, hit_count::float8 as hits,
@@ -204,6 +211,7 @@ function mergeByDataset(
         hits: read.hits,
         staleHits: read.stale_hits,
         misses: read.misses,
+        waits: read.waits,
         computeFailures: read.compute_failures,
         latency: { hit: read.hit_latency, stale: read.stale_latency, miss: read.miss_latency },
       }
@@ -236,6 +244,7 @@ export function totalOf(datasets: readonly DatasetSnapshot[]): Omit<DatasetSnaps
     hits: 0,
     staleHits: 0,
     misses: 0,
+    waits: 0,
     computeFailures: 0,
   };
   for (const dataset of datasets) {
@@ -248,6 +257,7 @@ export function totalOf(datasets: readonly DatasetSnapshot[]): Omit<DatasetSnaps
       hits: total.hits + dataset.hits,
       staleHits: total.staleHits + dataset.staleHits,
       misses: total.misses + dataset.misses,
+      waits: total.waits + dataset.waits,
       computeFailures: total.computeFailures + dataset.computeFailures,
     };
     addLatencyCounts(latency.hit, dataset.latency.hit);
@@ -257,12 +267,35 @@ export function totalOf(datasets: readonly DatasetSnapshot[]): Omit<DatasetSnaps
   return { ...total, latency };
 }
 
+/** Reads counted in a window: hits + stale hits + misses + waits. */
+export function readsOf(
+  reads: Pick<ReadCounts, "hits" | "staleHits" | "misses" | "waits">,
+): number {
+  return reads.hits + reads.staleHits + reads.misses + reads.waits;
+}
+
 /**
- * The hit rate of reads: answered from the cache (fresh or stale) over all reads,
- * `(hits + stale hits) / (hits + stale hits + misses)`; null without reads.
+ * The hit rate of cache lookups: `(hits + stale hits) / (hits + stale hits +
+ * misses)`; null without lookups. A wait (a read that joined a computation
+ * already under way) is no lookup of its own: it neither found an entry nor
+ * caused a computation, so it counts on neither side — however concurrent
+ * cold reads are spread over isolates, the rate is the same.
  */
 export function hitRate(reads: Pick<ReadCounts, "hits" | "staleHits" | "misses">): number | null {
   const served = reads.hits + reads.staleHits;
   const total = served + reads.misses;
   return total === 0 ? null : served / total;
+}
+
+/**
+ * The database work saved: the share of reads that did not run the dataset's
+ * computation, `1 - misses / (hits + stale hits + misses + waits)`; null
+ * without reads. 300 concurrent cold reads of one key: 1 miss, 299 waits,
+ * 299/300 saved.
+ */
+export function workSaved(
+  reads: Pick<ReadCounts, "hits" | "staleHits" | "misses" | "waits">,
+): number | null {
+  const total = readsOf(reads);
+  return total === 0 ? null : 1 - reads.misses / total;
 }

@@ -37,12 +37,12 @@ export async function renderPrometheus(
   );
   const reads = gauge(
     "nightshift_cache_reads",
-    "Reads over the window, by result (hit, stale, miss).",
+    "Reads over the window, by result (hit, stale, miss: computed, wait: got another read's computation).",
     ["dataset", "result", "window"],
   );
   const ratio = gauge(
     "nightshift_cache_hit_ratio",
-    "Reads answered from the cache (fresh or stale) over all reads, over the window.",
+    "Lookups answered from the cache (fresh or stale) over hits + stale hits + misses (waits excluded), over the window.",
     ["dataset", "window"],
   );
   const failures = gauge(
@@ -63,6 +63,7 @@ export async function renderPrometheus(
     failures.set({ dataset: name, window }, dataset.computeFailures);
     const rate = hitRate(dataset);
     if (rate !== null) ratio.set({ dataset: name, window }, rate);
+    reads.set({ dataset: name, result: "wait", window }, dataset.waits);
     for (const [result, field] of KINDS) {
       reads.set({ dataset: name, result, window }, dataset[field]);
       for (const quantile of [0.5, 0.95]) {

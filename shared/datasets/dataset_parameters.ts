@@ -21,13 +21,18 @@ const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-
     "must be a real calendar date",
   );
 
-/** Row limit: a whole number 1..1000 (`limit=010` → 10). */
-const limit = z.string().regex(/^\d{1,4}$/, "must be a whole number from 1 to 1000")
-  .transform(Number).pipe(z.number().int().min(1).max(1000));
+/** Row limit: a whole number 1..1000 (`limit=010` → 10; leading zeros are read as such). */
+const limitMessage = "must be a whole number from 1 to 1000";
+const limit = z.string().regex(/^0{0,8}\d{1,4}$/, limitMessage)
+  .transform(Number).pipe(z.number().int().min(1, limitMessage).max(1000, limitMessage));
 
-/** A percentage 0..1000 with at most four decimals. */
-const percent = z.string().regex(/^\d{1,4}(\.\d{1,4})?$/, "must be a number from 0 to 1000")
-  .transform(Number).pipe(z.number().min(0).max(1000));
+/**
+ * A percentage greater than 0 and at most 1000, with at most four decimals: the
+ * domain of analytics.price_alerts and user_preferences.price_alert_threshold_percent.
+ */
+const percentMessage = "must be a number greater than 0 and at most 1000 (up to 4 decimals)";
+const percent = z.string().regex(/^0{0,8}\d{1,4}(\.\d{1,4})?$/, percentMessage)
+  .transform(Number).pipe(z.number().gt(0, percentMessage).max(1000, percentMessage));
 
 /** A UUID. */
 const uuid = z.uuid({ message: "must be a UUID" });

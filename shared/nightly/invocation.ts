@@ -1,7 +1,9 @@
 /**
  * One invocation of the nightly refresh: what pg_cron's tick (or the hourly
- * overdue check) sets in motion, bounded by a time budget well below the edge
- * runtime's wall-clock limit. Any number of invocations may run at once: the
+ * overdue check) sets in motion, bounded by a time budget for claiming work and
+ * by the Edge Runtime's wall-clock limit for everything: every job's statement
+ * timeout is the time left before the answer is due, and notices are only
+ * posted while a POST can still end in time. Any number of invocations may run at once: the
  * queue hands each job to one of them.
  *
  * @module
@@ -27,7 +29,7 @@ import {
 import type { NightlySettings } from "./settings.ts";
 
 /** What an invocation is asked to do (`{"task": ...}` in pg_cron's request body). */
-export type NightlyTask = "tick" | "overdue-check";
+export type NightlyTask = "tick" | "overdue-check" | "deliver-notices";
 
 /** Why a tick stopped claiming work. */
 export type StopReason = "queue_empty" | "time_budget" | "batch_size" | "high_load";
@@ -65,6 +67,13 @@ export interface TickReport {
 export interface OverdueCheckReport {
   readonly task: "overdue-check";
   readonly overdue: number;
+  readonly notices: DeliveryReport;
+  readonly duration_ms: number;
+}
+
+/** What a delivery pass (pg_cron's per-minute check found a notice due) did. */
+export interface NoticeDeliveryReport {
+  readonly task: "deliver-notices";
   readonly notices: DeliveryReport;
   readonly duration_ms: number;
 }
@@ -113,20 +122,45 @@ function logOutcome(worker: string, job: ClaimedJob, result: JobOutcome): void {
   } else log.debug("nightly:{event} organization {organization_id}", fields);
 }
 
-/** Extra time notices get after the budget: two webhook timeouts. */
-function deliveryDeadline(settings: NightlySettings, deadline: number): number {
-  return Math.max(deadline, performance.now() + 2 * settings.webhookTimeoutMs);
+/** Least time a job gets: with less left before the answer is due, it waits for the next invocation. */
+const MIN_JOB_MS = 1_000;
+/** Time kept after a job's statement timeout to record its failure in a new transaction. */
+const RECORD_RESERVE_MS = 500;
+
+/**
+ * When an invocation must have answered (`performance.now()` scale): its
+ * start plus the Edge Runtime's wall-clock limit, less the margin.
+ */
+export function answerDeadline(settings: NightlySettings, started: number): number {
+  return started + settings.wallClockLimitMs - settings.wallClockMarginMs;
 }
 
-async function deliver(context: InvocationContext, deadline: number): Promise<DeliveryReport> {
+/**
+ * How long notices may be claimed: two webhook timeouts past the work's budget,
+ * but a POST started then still ends before the answer is due.
+ */
+function deliveryDeadline(settings: NightlySettings, deadline: number, answerBy: number): number {
+  const wanted = Math.max(deadline, performance.now() + 2 * settings.webhookTimeoutMs);
+  return Math.min(wanted, answerBy - settings.webhookTimeoutMs);
+}
+
+async function deliver(
+  context: InvocationContext,
+  deadline: number,
+  answerBy: number,
+): Promise<DeliveryReport> {
   const clock = context.clock ?? systemClock;
+  const until = deliveryDeadline(context.settings, deadline, answerBy);
+  if (until <= performance.now()) {
+    return { delivered: 0, failed: 0, note: "no time left before the answer: notices wait" };
+  }
   try {
     return await deliverPendingNotices({
       sql: context.sql,
       clock,
       webhookUrl: await resolveWebhookUrl(context.sql, context.settings.webhookUrl),
       settings: context.settings,
-      deadline: deliveryDeadline(context.settings, deadline),
+      deadline: until,
       secrets: [context.settings.cronSecret, ...(context.secrets ?? [])],
       ...(context.fetch ? { fetch: context.fetch } : {}),
     });
@@ -153,7 +187,8 @@ export async function runTick(context: InvocationContext): Promise<TickReport> {
   const clock = context.clock ?? systemClock;
   const worker = context.worker ?? `nightly-${crypto.randomUUID().slice(0, 8)}`;
   const started = performance.now();
-  const deadline = started + settings.timeBudgetMs;
+  const answerBy = answerDeadline(settings, started);
+  const deadline = Math.min(started + settings.timeBudgetMs, answerBy);
   const now = () => new Date(clock.now());
 
   const deferred = await deferTimedOutRuns(sql, now(), settings);
@@ -169,7 +204,9 @@ export async function runTick(context: InvocationContext): Promise<TickReport> {
     let queueEmpty = false;
     const lane = async (): Promise<StopReason> => {
       while (!queueEmpty) {
-        if (performance.now() >= deadline) return "time_budget";
+        // Each job must end (or be cut off by its statement timeout) before the answer is due.
+        const left = answerBy - performance.now() - RECORD_RESERVE_MS;
+        if (performance.now() >= deadline || left < MIN_JOB_MS) return "time_budget";
         if (claimed >= settings.batchSize) return "batch_size";
         claimed++;
         const jobs = await claimJobs(sql, worker, 1, now(), settings);
@@ -190,7 +227,8 @@ export async function runTick(context: InvocationContext): Promise<TickReport> {
               attempt: job.attempts,
             });
           }
-          const result = await processJob(sql, job, now(), settings);
+          const timeLeft = answerBy - performance.now() - RECORD_RESERVE_MS;
+          const result = await processJob(sql, job, now(), settings, timeLeft);
           logOutcome(worker, job, result);
           if (result.outcome === "queued") processed.retrying++;
           else processed[result.outcome]++;
@@ -220,7 +258,7 @@ export async function runTick(context: InvocationContext): Promise<TickReport> {
     }
   }
 
-  const notices = await deliver(context, deadline);
+  const notices = await deliver(context, deadline, answerBy);
   log.info("nightly:tick {stopped_because}", {
     event: "nightly:tick",
     worker,
@@ -254,11 +292,30 @@ export async function runOverdueCheck(context: InvocationContext): Promise<Overd
   const started = performance.now();
   const clock = context.clock ?? systemClock;
   const overdue = await recordOverdueAlert(context.sql, new Date(clock.now()));
-  const notices = await deliver(context, started + context.settings.timeBudgetMs);
+  const notices = await deliver(
+    context,
+    started + context.settings.timeBudgetMs,
+    answerDeadline(context.settings, started),
+  );
   return {
     task: "overdue-check",
     overdue,
     notices,
     duration_ms: Math.round(performance.now() - started),
   };
+}
+
+/**
+ * A delivery pass alone: what `nightly.request_notice_delivery` (pg_cron, every
+ * minute) asks for when a notice is due, so retries keep their 30 s, 1 m, 2 m…
+ * schedule instead of waiting for the next tick.
+ */
+export async function runNoticeDelivery(context: InvocationContext): Promise<NoticeDeliveryReport> {
+  const started = performance.now();
+  const notices = await deliver(
+    context,
+    started + context.settings.timeBudgetMs,
+    answerDeadline(context.settings, started),
+  );
+  return { task: "deliver-notices", notices, duration_ms: Math.round(performance.now() - started) };
 }

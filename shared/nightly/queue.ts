@@ -78,8 +78,9 @@ type ProcessSettings = Pick<
 >;
 
 /**
- * Processes a claimed job in a transaction of its own, bounded by the
- * visibility timeout (`statement_timeout`). When that transaction fails as a
+ * Processes a claimed job in a transaction of its own, bounded by
+ * `statementTimeoutMs` (the time left before the invocation must answer, at
+ * most the visibility timeout). When that transaction fails as a
  * whole, records the failed attempt in a new one; when even that fails, the
  * claim simply expires and the job is retried by a later claim.
  */
@@ -88,13 +89,18 @@ export async function processJob(
   job: ClaimedJob,
   now: Date,
   settings: ProcessSettings,
+  statementTimeoutMs: number = settings.visibilityTimeoutMs,
 ): Promise<JobOutcome> {
   const maxAttempts = settings.maxRetries + 1;
+  const timeoutMs = Math.max(
+    1,
+    Math.min(Math.floor(statementTimeoutMs), settings.visibilityTimeoutMs),
+  );
   try {
     return await sql.begin(async (tx) => {
       // A backend whose client died (killed invocation) notices within a second and rolls back.
       await tx`
-        select set_config('statement_timeout', ${String(settings.visibilityTimeoutMs)}, true),
+        select set_config('statement_timeout', ${String(timeoutMs)}, true),
                set_config('client_connection_check_interval', '1000', true)
          where current_setting('client_connection_check_interval', true) is not null`;
       const [row] = await tx<{ result: JobOutcome }[]>`

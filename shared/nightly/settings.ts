@@ -36,6 +36,8 @@ const schema = z.object({
   NIGHTLY_RETRY_BASE_DELAY: durationSetting("1m"),
   NIGHTLY_TIMEOUT: durationSetting("30m"),
   NIGHTLY_TIME_BUDGET: durationSetting("50s", 1_000),
+  NIGHTLY_WALL_CLOCK_LIMIT: durationSetting("150s", 1_000),
+  NIGHTLY_WALL_CLOCK_MARGIN: durationSetting("10s", 0),
   NIGHTLY_VISIBILITY_TIMEOUT: durationSetting("5m", 1_000),
   NIGHTLY_CHANGE_THRESHOLD_PERCENT: numberSetting(0, 1_000, 5),
   NIGHTLY_WEBHOOK_TIMEOUT: durationSetting("5s", 100),
@@ -67,9 +69,22 @@ export interface NightlySettings {
   readonly retryBaseDelayMs: number;
   /** A run's deadline after its tick; unfinished jobs are then reported deferred. @default 30 min */
   readonly runTimeoutMs: number;
-  /** How long one invocation claims new work. @default 50 s */
+  /** How long one invocation claims new work (never past the wall-clock limit). @default 50 s */
   readonly timeBudgetMs: number;
-  /** A claim hides a job this long; also each job's statement timeout. @default 5 min */
+  /**
+   * The Edge Runtime's wall-clock limit of one invocation: 150 s on Supabase's
+   * Free plan, 400 s on paid plans ("Edge Functions limits"). @default 150 s
+   */
+  readonly wallClockLimitMs: number;
+  /**
+   * Time kept before that limit to record results and answer: an invocation
+   * answers by limit − margin, and each job's statement timeout ends before. @default 10 s
+   */
+  readonly wallClockMarginMs: number;
+  /**
+   * A claim hides a job this long; also the longest statement timeout of a job
+   * (shortened to the time left before the wall-clock limit). @default 5 min
+   */
   readonly visibilityTimeoutMs: number;
   /** A key figure moving by at least this percentage is a significant change. @default 5 */
   readonly changeThresholdPercent: number;
@@ -103,6 +118,8 @@ export function readNightlySettings(
     retryBaseDelayMs: env.NIGHTLY_RETRY_BASE_DELAY,
     runTimeoutMs: env.NIGHTLY_TIMEOUT,
     timeBudgetMs: env.NIGHTLY_TIME_BUDGET,
+    wallClockLimitMs: env.NIGHTLY_WALL_CLOCK_LIMIT,
+    wallClockMarginMs: env.NIGHTLY_WALL_CLOCK_MARGIN,
     visibilityTimeoutMs: env.NIGHTLY_VISIBILITY_TIMEOUT,
     changeThresholdPercent: env.NIGHTLY_CHANGE_THRESHOLD_PERCENT,
     webhookTimeoutMs: env.NIGHTLY_WEBHOOK_TIMEOUT,

@@ -64,7 +64,11 @@ export function statusRoute(options: StatusRouteOptions): Route {
             ${organizations ? tx.array(organizations) : null}::uuid[],
             nightly.overdue_after(), ${isService},
             ${options.settings.localTime}::time) as status`;
-        return row!.status;
+        if (!isService) return row!.status;
+        // The outbox describes every organization: pending and parked notices are the service role's.
+        const [outbox] = await tx<{ notices: unknown }[]>`
+          select nightly.notice_status(${new Date(options.clock.now())}) as notices`;
+        return { ...(row!.status as Record<string, unknown>), notices: outbox!.notices };
       });
       return Response.json(status, { headers: { "Cache-Control": "no-store" } });
     },

@@ -2,15 +2,29 @@ import { z } from "zod";
 import type { Route } from "../http/route.ts";
 import { readJsonBody } from "../http/json_body.ts";
 import { verifyCronSecret } from "./cron_secret.ts";
-import { type InvocationContext, runOverdueCheck, runTick } from "./invocation.ts";
+import {
+  type InvocationContext,
+  runNoticeDelivery,
+  runOverdueCheck,
+  runTick,
+} from "./invocation.ts";
+
+const tasks = {
+  "tick": runTick,
+  "overdue-check": runOverdueCheck,
+  "deliver-notices": runNoticeDelivery,
+} as const;
 
 const bodySchema = z.object({
-  task: z.enum(["tick", "overdue-check"], { message: 'must be "tick" or "overdue-check"' })
+  task: z.enum(["tick", "overdue-check", "deliver-notices"], {
+    message: 'must be "tick", "overdue-check" or "deliver-notices"',
+  })
     .default("tick"),
 }).strict();
 
 /**
- * `POST /nightly-refresh` `{"task": "tick" | "overdue-check"}` (default tick),
+ * `POST /nightly-refresh` `{"task": "tick" | "overdue-check" | "deliver-notices"}`
+ * (default tick),
  * from pg_cron through pg_net with `Authorization: Bearer <cron secret>`.
  * The secret is checked before anything else: without it, 401 and nothing
  * is read or written. Answers the invocation's report.
@@ -24,7 +38,7 @@ export function tickRoute(context: InvocationContext): Route {
       await verifyCronSecret(request, context.settings.cronSecret);
       const hasBody = request.body !== null && request.headers.get("content-length") !== "0";
       const body = hasBody ? await readJsonBody(request, bodySchema) : bodySchema.parse({});
-      const report = body.task === "tick" ? await runTick(context) : await runOverdueCheck(context);
+      const report = await tasks[body.task](context);
       return Response.json(report, { headers: { "Cache-Control": "no-store" } });
     },
   };

@@ -215,7 +215,7 @@ Deno.test("confirmation tokens: stored as SHA-256, single use, bound to caller, 
   }
 });
 
-const TABLES = ["confirmation_tokens", "maintenance_log"];
+const TABLES = ["confirmation_tokens", "history_retention", "maintenance_log"];
 
 Deno.test("cache_admin: RLS on every table, search_path pinned, EXECUTE granted explicitly", async () => {
   const sql = connectAsSuperuser(1);
@@ -243,11 +243,14 @@ Deno.test("cache_admin: RLS on every table, search_path pinned, EXECUTE granted 
               where a.privilege_type = 'EXECUTE' order by 1) as grantees
       from pg_proc p join pg_namespace n on n.oid = p.pronamespace
       where n.nspname = 'cache_admin' order by p.proname`;
-    assert.equal(functions.length, 10);
+    assert.equal(functions.length, 11);
     for (const fn of functions) {
       assert.deepEqual(fn.config, ['search_path=""'], fn.name);
       assert.ok(fn.comment, `${fn.name} has a comment`);
-      const expected = fn.name === "schedule_cleanup" ? ["postgres"] : ["postgres", "service_role"];
+      // The scheduling and the daily prune run as postgres (pg_cron) only.
+      const expected = ["schedule_cleanup", "prune_history"].includes(fn.name)
+        ? ["postgres"]
+        : ["postgres", "service_role"];
       assert.deepEqual(fn.grantees, expected, fn.name);
     }
   } finally {

@@ -272,6 +272,11 @@ Deno.test("live datasets", async (t) => {
             "select * from analytics.price_alerts($1, threshold_percent => -1)",
             /Invalid threshold/,
           ],
+          // The documented domain, as the datasets function and user_preferences have it: (0, 1000].
+          [
+            "select * from analytics.price_alerts($1, threshold_percent => 1000.0001)",
+            /Invalid threshold_percent: expected a number greater than 0 and at most 1000/,
+          ],
         ] as const
       ) {
         const error = await postgresErrorOf(() => asMember((tx) => tx.unsafe(call, [orgA])));

@@ -112,7 +112,9 @@ Deno.test("metrics match a known sequence of hits, stale hits, misses and failur
           hits: 4,
           stale_hits: 1,
           misses: 3,
+          waits: 0,
           hit_rate: 5 / 8,
+          work_saved: 5 / 8,
           compute_failures: 1,
           latency: {
             hit: { reads: 4, p50_ms: 1, p95_ms: 1 },

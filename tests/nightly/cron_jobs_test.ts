@@ -15,7 +15,11 @@ interface Job {
   username: string;
 }
 
-const JOB_NAMES = ["nightshift-nightly-overdue-check", "nightshift-nightly-tick"];
+const JOB_NAMES = [
+  "nightshift-nightly-notices",
+  "nightshift-nightly-overdue-check",
+  "nightshift-nightly-tick",
+];
 
 Deno.test("nightly.schedule_jobs registers one job of each name, however often it runs", async () => {
   const sql = connectAsSuperuser(1);
@@ -28,7 +32,7 @@ Deno.test("nightly.schedule_jobs registers one job of each name, however often i
     assert.deepEqual(
       original.map((job) => job.jobname),
       JOB_NAMES,
-      "the migration registered both",
+      "the migrations registered all three",
     );
     await sql`select nightly.schedule_jobs()`;
     await sql`select nightly.schedule_jobs('*/10 * * * *', '5 * * * *')`;
@@ -42,6 +46,12 @@ Deno.test("nightly.schedule_jobs registers one job of each name, however often i
         username,
       })),
       [
+        {
+          jobname: "nightshift-nightly-notices",
+          schedule: "* * * * *",
+          command: "select nightly.request_notice_delivery()",
+          username: "postgres",
+        },
         {
           jobname: "nightshift-nightly-overdue-check",
           schedule: "5 * * * *",
@@ -114,7 +124,7 @@ Deno.test("nightly.request_invocation posts the task with the Vault URL, secret 
     await t.step("an unknown task is refused", async () => {
       await assert.rejects(
         sql`select nightly.request_invocation('rebuild-everything')`,
-        /Invalid task: expected tick or overdue-check/,
+        /Invalid task: expected tick, overdue-check or deliver-notices/,
       );
     });
   } finally {

@@ -173,6 +173,8 @@ Deno.test("GET /status: everything for the service role, their organizations for
           "running",
           "waiting_for_retry",
         ]);
+        assert.equal(typeof body.notices.parked, "number", "the outbox, parked notices included");
+        assert.ok(Array.isArray(body.notices.parked_notices));
         const one = await status(testStack.serviceRoleKey, `?organization_id=${a!.id}`);
         assert.equal(one.body.organizations.length, 1);
         assert.equal(one.body.organizations[0].last_result.status, "refreshed");
@@ -191,6 +193,7 @@ Deno.test("GET /status: everything for the service role, their organizations for
       );
       assert.equal(body.organizations[0].last_result.status, "refreshed");
       assert.equal(body.organizations[0].needs_rebuild, false);
+      assert.equal(body.notices, undefined, "notices describe every organization");
       assert.deepEqual(Object.keys(body.last_run).sort(), [
         "finished_at",
         "id",

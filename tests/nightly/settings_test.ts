@@ -25,6 +25,8 @@ Deno.test("readNightlySettings: the seed plan's defaults", () => {
     retryBaseDelayMs: 60_000,
     runTimeoutMs: 30 * 60_000,
     timeBudgetMs: 50_000,
+    wallClockLimitMs: 150_000,
+    wallClockMarginMs: 10_000,
     visibilityTimeoutMs: 5 * 60_000,
     changeThresholdPercent: 5,
     webhookTimeoutMs: 5_000,

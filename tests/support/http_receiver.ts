@@ -12,6 +12,11 @@ export interface ReceiverOptions {
   readonly delayMs?: number;
   /** Status answered. @default 200 */
   readonly status?: number;
+  /**
+   * Answers instead of `status`: called with each request and its index
+   * (0-based) after `delayMs`.
+   */
+  readonly respond?: (request: ReceivedRequest, index: number) => Response;
 }
 
 /**
@@ -33,9 +38,10 @@ export class HttpReceiver {
           headers: req.headers,
           body: await req.text(),
         };
-        this.requests.push(received);
+        const index = this.requests.push(received) - 1;
         this.waiters.forEach((wake) => wake());
         if (this.options.delayMs) await new Promise((r) => setTimeout(r, this.options.delayMs));
+        if (this.options.respond) return this.options.respond(received, index);
         return Response.json({ received: true }, { status: this.options.status ?? 200 });
       },
     );

@@ -1,4 +1,5 @@
 import postgres, { type Sql } from "postgres";
+import { localStackUrls } from "../../local-stack/local_urls.ts";
 import {
   LOCAL_ANON_KEY,
   LOCAL_JWT_SECRET,
@@ -10,20 +11,19 @@ function setting(name: string, fallback: string): string {
 }
 
 /**
- * Where the stack under test runs. `deno task test` sets these; without them
- * the tests target a running `deno task dev` stack on the default ports.
+ * Where the stack under test runs. `./nightshift test` sets these; without them
+ * the tests target a running `./nightshift dev` stack on the ports of
+ * supabase/config.toml.
  */
+const devStack = localStackUrls();
 export const testStack = {
-  dbUrl: setting(
-    "NIGHTSHIFT_TEST_DB_URL",
-    "postgresql://postgres:postgres@127.0.0.1:54322/postgres",
-  ),
+  dbUrl: setting("NIGHTSHIFT_TEST_DB_URL", devStack.dbUrl),
   /** The bootstrap superuser's URL: only for tests of the platform itself (partitions, ownership). */
   adminDbUrl: setting(
     "NIGHTSHIFT_TEST_ADMIN_DB_URL",
-    "postgresql://supabase_admin:postgres@127.0.0.1:54322/postgres",
+    devStack.dbUrl.replace("//postgres:", "//supabase_admin:"),
   ),
-  apiUrl: setting("NIGHTSHIFT_TEST_API_URL", "http://127.0.0.1:54321"),
+  apiUrl: setting("NIGHTSHIFT_TEST_API_URL", devStack.apiUrl),
   jwtSecret: setting("NIGHTSHIFT_TEST_JWT_SECRET", LOCAL_JWT_SECRET),
   anonKey: setting("NIGHTSHIFT_TEST_ANON_KEY", LOCAL_ANON_KEY),
   serviceRoleKey: setting("NIGHTSHIFT_TEST_SERVICE_ROLE_KEY", LOCAL_SERVICE_ROLE_KEY),

@@ -1,15 +1,15 @@
 /**
- * `deno task generate --orgs N --invoices-per-org M [--lines-per-invoice L]
+ * `./nightshift generate --orgs N --invoices-per-org M [--lines-per-invoice L]
  * [--seed S] [--end-date YYYY-MM-DD] [--history-days D] [--workers W]
  * [--db-url URL] [--rebuild]`: loads deterministic procurement data.
- * The database defaults to $SUPABASE_DB_URL, else the local dev stack.
+ * The database defaults to $SUPABASE_DB_URL, else the local dev stack (db.port of
+ * supabase/config.toml).
  */
 import { generateProcurementData } from "./generate.ts";
 import { generatedOrganizationIds } from "./ids.ts";
 import { parseGeneratorArgs } from "./options.ts";
 import { rebuildOrganizations } from "./rebuild_all.ts";
-
-const LOCAL_DEV_DB_URL = "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
+import { localStackUrls } from "../../local-stack/local_urls.ts";
 
 let commandLine;
 try {
@@ -17,13 +17,13 @@ try {
 } catch (error) {
   console.error((error as Error).message);
   console.error(
-    "Usage: deno task generate --orgs N --invoices-per-org M [--lines-per-invoice L] [--seed S]\n" +
+    "Usage: ./nightshift generate --orgs N --invoices-per-org M [--lines-per-invoice L] [--seed S]\n" +
       "         [--end-date YYYY-MM-DD] [--history-days D] [--workers W] [--db-url URL] [--rebuild]",
   );
   Deno.exit(2);
 }
 const { options, rebuild } = commandLine;
-const dbUrl = commandLine.dbUrl ?? Deno.env.get("SUPABASE_DB_URL") ?? LOCAL_DEV_DB_URL;
+const dbUrl = commandLine.dbUrl ?? Deno.env.get("SUPABASE_DB_URL") ?? localStackUrls().dbUrl;
 
 console.log(
   `Generating ${options.organizations} organizations x ${options.invoicesPerOrganization} ` +

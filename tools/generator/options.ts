@@ -50,7 +50,7 @@ export function resolveGeneratorOptions(input: Partial<GeneratorOptions>): Gener
   return parsed.data;
 }
 
-/** Flags of `deno task generate`. */
+/** Flags of `./nightshift generate`. */
 const FLAGS = {
   "orgs": { type: "string" },
   "invoices-per-org": { type: "string" },
@@ -75,7 +75,7 @@ function parseCommandLine(args: readonly string[]) {
   }
 }
 
-/** Command line of `deno task generate`, parsed into options plus the database URL. */
+/** Command line of `./nightshift generate`, parsed into options plus the database URL. */
 export interface GeneratorCommandLine {
   readonly options: GeneratorOptions;
   /** Target database; `undefined` means the caller's default. */

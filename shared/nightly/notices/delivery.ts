@@ -1,11 +1,12 @@
 /**
- * Delivers the outbox's pending notices to the webhook, oldest first.
+ * Delivers the outbox's due notices to the webhook, each on its own schedule.
  *
  * @module
  */
 import type { Sql } from "postgres";
 import type { Clock } from "../../util/clock.ts";
 import { intervalOf, type NightlySettings } from "../settings.ts";
+import { type AttemptOutcome, classifyAnswer, REASON_MAX_CHARS } from "./attempt_outcome.ts";
 import { InvalidNoticeError, parseNotice } from "./events.ts";
 import { redactSecrets } from "./redact.ts";
 import { renderSlackMessage } from "./slack_message.ts";
@@ -13,7 +14,10 @@ import { renderSlackMessage } from "./slack_message.ts";
 /** What one delivery pass did. */
 export interface DeliveryReport {
   readonly delivered: number;
+  /** Attempts that failed and will be retried. */
   readonly failed: number;
+  /** Notices refused for good in this pass (see `nightly.notice_status`). */
+  readonly parked?: number;
   /** Why the pass ended early, if it did. */
   readonly note?: string;
 }
@@ -36,11 +40,41 @@ export interface DeliveryOptions {
   readonly fetch?: typeof fetch;
 }
 
+interface ClaimedNotice {
+  id: string;
+  kind: string;
+  event: unknown;
+  attempts: number;
+  idempotency_key: string;
+}
+
+/** The first `maxChars` characters of a body, without reading the rest. */
+async function answerPrefix(response: Response, maxChars: number): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    while (text.length < maxChars) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return text.slice(0, maxChars);
+}
+
 /**
- * Posts pending notices one at a time: each success is marked delivered; the
- * first failure is scheduled for a retry (backoff) and ends the pass, since
- * the receiver is likely down for the notices behind it too. Never throws for
- * a receiver's failure; a refresh never waits on this beyond its deadline.
+ * Posts due notices one at a time, oldest due first, until none is due or the
+ * deadline passes. Each notice stands alone: a failure moves only that notice
+ * to its next attempt (backoff), a permanent refusal (4xx other than 408/429)
+ * parks it, and the pass goes on with the next one. Only a receiver's
+ * `Retry-After` (429, 503) holds back every pending notice, and ends the pass.
+ * Each POST carries the notice's idempotency key (body `idempotency_key`,
+ * header `Idempotency-Key`), the same on every attempt. Never throws for a
+ * receiver's failure.
  */
 export async function deliverPendingNotices(options: DeliveryOptions): Promise<DeliveryReport> {
   const { sql, clock, webhookUrl, settings } = options;
@@ -49,44 +83,77 @@ export async function deliverPendingNotices(options: DeliveryOptions): Promise<D
   }
   const post = options.fetch ?? fetch;
   const secrets = [...options.secrets, webhookUrl];
-  let delivered = 0;
+  const counts = { delivered: 0, failed: 0, parked: 0 };
   while (performance.now() < options.deadline) {
-    const now = new Date(clock.now());
-    const [notice] = await sql<{ id: string; kind: string; event: unknown; attempts: number }[]>`
-      select id::text, kind, event, attempts
+    const [notice] = await sql<ClaimedNotice[]>`
+      select id::text, kind, event, attempts, idempotency_key::text
       from nightly.claim_next_notice(
-        ${now}, ${intervalOf(settings.webhookTimeoutMs + 30_000)}::interval)`;
-    if (!notice) return { delivered, failed: 0 };
+        ${new Date(clock.now())}, ${intervalOf(settings.webhookTimeoutMs + 30_000)}::interval)`;
+    if (!notice) return counts;
 
-    let status: number | null = null;
-    let error: string | null = null;
-    try {
-      const message = redactSecrets(
-        renderSlackMessage(parseNotice(notice.kind, notice.event)),
-        secrets,
-      );
-      const response = await post(webhookUrl, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(message),
-        signal: AbortSignal.timeout(settings.webhookTimeoutMs),
-      });
-      status = response.status;
-      await response.body?.cancel();
-      if (!response.ok) error = `Webhook answered HTTP ${response.status}`;
-    } catch (cause) {
-      error = cause instanceof InvalidNoticeError
-        ? cause.message
-        : `Webhook unreachable: ${(cause as Error).message}`;
-    }
+    const result = await attempt(notice, webhookUrl, post, options, secrets);
+    const error = result.outcome === "delivered" ? null : redactSecrets(result.error, secrets);
+    const notBefore = result.outcome === "retry" && result.notBefore !== undefined
+      ? new Date(result.notBefore)
+      : null;
     await sql`
-      select nightly.record_notice_delivery(
-        ${notice.id}, ${new Date(clock.now())}, ${error === null}, ${status},
-        ${error === null ? null : redactSecrets(error, secrets)},
-        ${intervalOf(settings.webhookRetryBaseDelayMs)}::interval,
+      select nightly.record_notice_attempt(
+        ${notice.id}, ${new Date(clock.now())}, ${result.outcome}, ${result.status}, ${error},
+        ${notBefore}, ${intervalOf(settings.webhookRetryBaseDelayMs)}::interval,
         ${intervalOf(settings.webhookRetryMaxDelayMs)}::interval)`;
-    if (error !== null) return { delivered, failed: 1, note: redactSecrets(error, secrets) };
-    delivered++;
+    if (result.outcome === "delivered") counts.delivered++;
+    else if (result.outcome === "parked") counts.parked++;
+    else {
+      counts.failed++;
+      if (notBefore) {
+        return { ...counts, note: `receiver asked to wait until ${notBefore.toISOString()}` };
+      }
+    }
   }
-  return { delivered, failed: 0, note: "delivery deadline reached" };
+  return { ...counts, note: "delivery deadline reached" };
+}
+
+async function attempt(
+  notice: ClaimedNotice,
+  webhookUrl: string,
+  post: typeof fetch,
+  options: DeliveryOptions,
+  secrets: readonly (string | undefined)[],
+): Promise<AttemptOutcome> {
+  let body: string;
+  try {
+    const message = redactSecrets(
+      renderSlackMessage(parseNotice(notice.kind, notice.event)),
+      secrets,
+    );
+    body = JSON.stringify({ ...message, idempotency_key: notice.idempotency_key });
+  } catch (cause) {
+    if (!(cause instanceof InvalidNoticeError)) throw cause;
+    // This version cannot render it; a later one may: retry with backoff.
+    return { outcome: "retry", status: null, error: cause.message };
+  }
+  const timeoutMs = options.settings.webhookTimeoutMs;
+  try {
+    const response = await post(webhookUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Idempotency-Key": notice.idempotency_key },
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const answer = response.ok ? "" : await answerPrefix(response, REASON_MAX_CHARS);
+    if (response.ok) await response.body?.cancel();
+    return classifyAnswer(response, answer, options.clock.now());
+  } catch (cause) {
+    const error = cause as Error;
+    if (error.name === "TimeoutError") {
+      return {
+        outcome: "retry",
+        status: null,
+        error: `Webhook did not answer within ${timeoutMs} ms: it may have received the notice ` +
+          `(sent again with the same idempotency key)`,
+      };
+    }
+    return { outcome: "retry", status: null, error: `Webhook unreachable: ${error.message}` };
+  }
 }

@@ -50,8 +50,24 @@ function organizations(count: number): string {
   return `${count} organization${count === 1 ? "" : "s"}`;
 }
 
+/** The `text` fallback: Slack reads it as mrkdwn too; bounded like a section. */
+const MAX_TEXT = 3000;
+
+/**
+ * Shortens `text` to at most `max` UTF-16 code units, ending in `…`, without
+ * splitting a surrogate pair (which would not be well-formed UTF-16) or an
+ * escaped entity (`&amp;`, `&lt;`, `&gt;`).
+ */
 function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  if (text.length <= max) return text;
+  let head = text.slice(0, max - 1);
+  const last = head.charCodeAt(head.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) head = head.slice(0, -1);
+  const amp = head.lastIndexOf("&");
+  if (amp >= 0 && amp >= head.length - 4 && !head.slice(amp).includes(";")) {
+    head = head.slice(0, amp);
+  }
+  return `${head}…`;
 }
 
 function formatNumber(value: number): string {
@@ -145,16 +161,20 @@ function renderRun(event: RunEvent): SlackMessage {
   }
   const continues = event.continues_run_id ? ` · continues run ${event.continues_run_id}` : "";
   blocks.push(context(`run ${event.run_id}${continues} · started ${event.started_at}`));
-  return { text: `${title}: ${summary}`, blocks };
+  return { text: truncate(`${title}: ${summary}`, MAX_TEXT), blocks };
 }
 
 function renderOrganizationFailed(event: OrganizationFailedEvent): SlackMessage {
   const name = event.organization_name ?? "(deleted organization)";
   const error = truncate(event.error, MAX_ERROR);
   return {
-    text: `Nightly refresh failed for ${name} after ${event.attempts} attempts: ${error}`,
+    text: truncate(
+      `Nightly refresh failed for ${escapeMrkdwn(name)} after ${event.attempts} attempts: ` +
+        escapeMrkdwn(error),
+      MAX_TEXT,
+    ),
     blocks: [
-      header(`Nightly refresh failed: ${name}`),
+      header(`Nightly refresh failed: ${name.replace(/\s+/g, " ")}`),
       section(
         `${organizationLabel(event)} (\`${event.organization_id}\`) failed its refresh of ` +
           `${event.local_date} (${escapeMrkdwn(event.time_zone)}) after ${event.attempts} ` +

@@ -8,6 +8,7 @@
 import { CacheStack } from "../../../shared/cache/cache_stack.ts";
 import { startHitFlushTimer } from "../../../shared/cache/hit_flush_timer.ts";
 import { readCacheConfig } from "../../../shared/cache/config.ts";
+import { DatabaseClock } from "../../../shared/cache/database_clock.ts";
 import { PostgresCacheStore } from "../../../shared/cache/postgres_store.ts";
 import { readDatasetsSettings } from "../../../shared/datasets/datasets_settings.ts";
 import { createDatasetsHandler } from "../../../shared/datasets/datasets_handler.ts";
@@ -29,7 +30,12 @@ const log = logger("datasets");
 const settings = readDatasetsSettings();
 const cacheConfig = readCacheConfig(undefined, datasetTiers());
 const sql = createDatabaseClient(env.SUPABASE_DB_URL, { maxConnections: 5 });
-const cache = new CacheStack({ store: new PostgresCacheStore(sql), config: cacheConfig });
+// Times stored in L2 (freshness, leases, hit buckets) come from the database's clock.
+const clock = new DatabaseClock({ sql });
+await clock.sync().catch((error) =>
+  log.warn("clock sync failed", { event: "clock.sync", error: errorChain(error) })
+);
+const cache = new CacheStack({ store: new PostgresCacheStore(sql), config: cacheConfig, clock });
 logCacheEvents(cache.events, logger("datasets", "cache"));
 
 // Hit counts are aggregated in the isolate: written on a timer (also when no
