@@ -6,7 +6,7 @@ import { type CacheConfig, policyFor } from "../cache/config.ts";
 import { corsHeaders, preflightResponse } from "../http/cors.ts";
 import { errorResponse } from "../http/error_response.ts";
 import { ForbiddenError, MethodNotAllowedError, UnauthorizedError } from "../http/errors.ts";
-import { type DatasetBody, datasetResponse } from "./dataset_response.ts";
+import { datasetResponse, serializeDatasetBody } from "./dataset_response.ts";
 import { type DatasetRequest, DatasetRequestParser } from "./dataset_request.ts";
 import { type DatasetDocument, type QueryCaller, queryDataset } from "./dataset_query.ts";
 import type { MembershipChecker } from "./membership.ts";
@@ -72,22 +72,12 @@ export function createDatasetsHandler(
         params,
         compute: () =>
           queryDataset(deps.sql, caller, target.dataset, target.organizationId, target.params),
-        serialize: (document, window) => {
-          const body: DatasetBody = {
-            data: document.rows,
-            meta: {
-              dataset: target.dataset,
-              organization_id: target.organizationId,
-              generated_at: window.generatedAt.toISOString(),
-              fresh_until: window.freshUntil.toISOString(),
-              tier: policyFor(deps.cacheConfig, target.dataset).tier,
-              ...("as_of_date" in document
-                ? { as_of_date: document.as_of_date, rebuilt_at: document.rebuilt_at }
-                : {}),
-            },
-          };
-          return JSON.stringify(body);
-        },
+        serialize: (document) =>
+          serializeDatasetBody(document, {
+            dataset: target.dataset,
+            organizationId: target.organizationId,
+            tier: policyFor(deps.cacheConfig, target.dataset).tier,
+          }),
       });
       return datasetResponse(request, result, headers);
     } catch (error) {

@@ -7,7 +7,7 @@ export interface CorsOptions {
 }
 
 const ALLOWED_HEADERS = "authorization, x-client-info, apikey, content-type, if-none-match";
-const EXPOSED_HEADERS = "etag, age, x-cache, cache-control";
+const EXPOSED_HEADERS = "etag, age, x-cache, cache-control, x-generated-at, x-fresh-until";
 
 /** Response headers as a plain record: cheaper than `Headers` on a hot path. */
 export type HeaderRecord = Readonly<Record<string, string>>;
