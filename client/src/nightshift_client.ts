@@ -93,7 +93,7 @@ export class NightshiftClient {
   ): Promise<DatasetResult<N>> {
     const path = datasetPath(this.#datasetsFunction, name, query);
     const stored = await this.etagStore.get(path);
-    const response = await this.#get(
+    const { response, data: body } = await this.#get(
       path,
       stored ? { "If-None-Match": stored.etag } : {},
       options,
@@ -109,16 +109,6 @@ export class NightshiftClient {
       }
       return datasetResult<N>(stored.body, stored.etag, response, true);
     }
-    const body: unknown = await response.json().catch((error) => {
-      throw new NightshiftError(
-        {
-          code: "invalid_response",
-          status: response.status,
-          message: `${name}: the body is not JSON`,
-        },
-        { cause: error },
-      );
-    });
     const etag = response.headers.get("etag");
     if (etag) await this.etagStore.set(path, { etag, body });
     return datasetResult<N>(body, etag ?? "", response, false);
@@ -134,12 +124,12 @@ export class NightshiftClient {
     options: CallOptions = {},
   ): Promise<NightlyStatus> {
     const query = new URLSearchParams({ organization_id: organizationId });
-    const response = await this.#get(
+    const { response, data } = await this.#get(
       `${this.#nightlyFunction}/status?${query}`,
       {},
       options,
     );
-    const document = await response.json() as {
+    const document = data as {
       last_run: NightlyStatus["lastRun"];
       queue: NightlyStatus["queue"];
       organizations: NightlyStatus["organization"][];
@@ -166,21 +156,27 @@ export class NightshiftClient {
     };
   }
 
-  /** GET through `functions.invoke`; resolves with a 2xx or 304 response, throws otherwise. */
+  /**
+   * GET through `functions.invoke`; resolves with a 2xx response and its parsed
+   * body, or a 304 (no body), throws otherwise.
+   */
   async #get(
     path: string,
     headers: Record<string, string>,
     options: CallOptions,
-  ): Promise<Response> {
-    const { error, response } = await this.supabase.functions.invoke(path, {
-      method: "GET",
-      headers,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    if (!error && response) return response;
+  ): Promise<{ response: Response; data: unknown }> {
+    const { data, error, response } = await this.supabase.functions.invoke(
+      path,
+      {
+        method: "GET",
+        headers,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
+    if (!error && response) return { response, data };
     if (error instanceof FunctionsHttpError) {
       const failed = error.context as Response;
-      if (failed.status === 304) return failed;
+      if (failed.status === 304) return { response: failed, data: undefined };
       throw await errorFromResponse(failed);
     }
     if (error instanceof FunctionsRelayError) {
