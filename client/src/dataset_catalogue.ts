@@ -18,11 +18,7 @@ import {
   NIGHTLY_DATASETS,
   RETENTION,
 } from "../../shared/cache/tiers.ts";
-import {
-  DATASET_PARAMETER_SPECS,
-  DATASET_ROW_SPECS,
-  type SpecValues,
-} from "./dataset_specs.ts";
+import { DATASET_PARAMETER_SPECS, DATASET_ROW_SPECS, type SpecValues } from "./dataset_specs.ts";
 
 export { DATASET_NAMES, type DatasetName, NIGHTLY_DATASETS };
 export { DATASET_PARAMETER_SPECS, DATASET_ROW_SPECS };

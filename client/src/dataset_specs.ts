@@ -26,8 +26,7 @@ type KindValue<K extends string> = K extends "uuid" | "text" | "date" ? string
   : K extends "boolean" ? boolean
   : K extends "json" ? Record<string, unknown>
   : never;
-type ColumnValue<S extends string> = S extends `${infer K}?`
-  ? KindValue<K> | null
+type ColumnValue<S extends string> = S extends `${infer K}?` ? KindValue<K> | null
   : KindValue<S>;
 
 /** The object type described by a column spec record. */

@@ -68,9 +68,7 @@ export async function errorFromResponse(
   }
   const error = (body as { error?: unknown } | undefined)?.error;
   const retryAfter = Number(response.headers.get("retry-after") ?? NaN);
-  const retryAfterSeconds = Number.isFinite(retryAfter)
-    ? retryAfter
-    : undefined;
+  const retryAfterSeconds = Number.isFinite(retryAfter) ? retryAfter : undefined;
   if (
     error && typeof error === "object" &&
     typeof (error as { code?: unknown }).code === "string"
@@ -83,9 +81,7 @@ export async function errorFromResponse(
     return new NightshiftError({
       code,
       status: response.status,
-      message: typeof message === "string"
-        ? message
-        : `${code} (HTTP ${response.status})`,
+      message: typeof message === "string" ? message : `${code} (HTTP ${response.status})`,
       details,
       retryAfterSeconds,
     });

@@ -7,16 +7,14 @@
  *
  * @module
  */
-import type { RealtimeChannel, SupabaseClient } from "@supabase/supabase-js";
+import type { RealtimeChannel } from "@supabase/supabase-js";
 import type { QueryClient } from "@tanstack/query-core";
 import {
   INVALIDATION_EVENT,
   invalidationTopic,
 } from "../../shared/invalidation/invalidation_notice.ts";
-import {
-  InvalidationRouter,
-  type NoticeOutcome,
-} from "./invalidation_router.ts";
+import { InvalidationRouter, type NoticeOutcome } from "./invalidation_router.ts";
+import type { NightshiftClient } from "./nightshift_client.ts";
 
 /** Channel states as supabase-js reports them to `subscribe`. */
 export type ListenerStatus =
@@ -27,7 +25,8 @@ export type ListenerStatus =
 
 /** Options of {@linkcode listenForInvalidations}. */
 export interface InvalidationListenerOptions {
-  readonly supabase: SupabaseClient;
+  /** The client whose supabase-js session subscribes, and whose reads follow notices. */
+  readonly client: NightshiftClient;
   readonly queryClient: QueryClient;
   readonly organizationId: string;
   /** Called after each notice was applied (or ignored). */
@@ -51,8 +50,9 @@ export interface InvalidationListener {
 export async function listenForInvalidations(
   options: InvalidationListenerOptions,
 ): Promise<InvalidationListener> {
-  const { supabase, queryClient, organizationId } = options;
-  const router = new InvalidationRouter(queryClient, organizationId);
+  const { client, queryClient, organizationId } = options;
+  const supabase = client.supabase;
+  const router = new InvalidationRouter(queryClient, organizationId, client);
   await supabase.realtime.setAuth();
   const channel = supabase.channel(
     invalidationTopic(organizationId.toLowerCase()),

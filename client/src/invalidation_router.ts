@@ -24,11 +24,8 @@ import {
   type InvalidationNotice,
   invalidationNotice,
 } from "../../shared/invalidation/invalidation_notice.ts";
-import {
-  type DatasetName,
-  isDatasetName,
-  NIGHTLY_DATASETS,
-} from "./dataset_catalogue.ts";
+import { type DatasetName, isDatasetName, NIGHTLY_DATASETS } from "./dataset_catalogue.ts";
+import type { NightshiftClient } from "./nightshift_client.ts";
 import { nightshiftKeys } from "./query_keys.ts";
 
 /** What a notice did. */
@@ -54,9 +51,7 @@ export function affectedKeys(notice: InvalidationNotice): QueryKey[] {
       isDatasetName,
     );
     return [
-      ...datasets.map((dataset: DatasetName) =>
-        nightshiftKeys.dataset(organization, dataset)
-      ),
+      ...datasets.map((dataset: DatasetName) => nightshiftKeys.dataset(organization, dataset)),
       nightshiftKeys.nightlyStatus(organization),
     ];
   }
@@ -69,13 +64,9 @@ export function affectedKeys(notice: InvalidationNotice): QueryKey[] {
     if (known.length < notice.datasets.length) {
       return [nightshiftKeys.organization(organization)];
     }
-    return known.map((dataset) =>
-      nightshiftKeys.dataset(organization, dataset)
-    );
+    return known.map((dataset) => nightshiftKeys.dataset(organization, dataset));
   }
-  return notice.tags.length > 0
-    ? [nightshiftKeys.organization(organization)]
-    : [];
+  return notice.tags.length > 0 ? [nightshiftKeys.organization(organization)] : [];
 }
 
 /** Applies notices of one organization to a QueryClient. */
@@ -83,10 +74,21 @@ export class InvalidationRouter {
   readonly #queryClient: QueryClient;
   readonly #organizationId: string;
   readonly #seen = new Set<number>();
+  readonly #client: NightshiftClient | undefined;
 
-  constructor(queryClient: QueryClient, organizationId: string) {
+  /**
+   * @param client When given, refetches after a notice ask the server to
+   * revalidate its in-isolate cache (`NightshiftClient.revalidateOrganization`),
+   * so they see the invalidation at once rather than within the server's 1 s bound.
+   */
+  constructor(
+    queryClient: QueryClient,
+    organizationId: string,
+    client?: NightshiftClient,
+  ) {
     this.#queryClient = queryClient;
     this.#organizationId = organizationId.toLowerCase();
+    this.#client = client;
   }
 
   /**

@@ -16,7 +16,7 @@
  * const alerts = await queryClient.fetchQuery(
  *   datasetQueryOptions(nightshift, "price-alerts", { organization_id: org, limit: 20 }),
  * );
- * await listenForInvalidations({ supabase, queryClient, organizationId: org });
+ * await listenForInvalidations({ client: nightshift, queryClient, organizationId: org });
  * ```
  *
  * @module
@@ -24,16 +24,8 @@
 export * from "./dataset_catalogue.ts";
 export type { ColumnKind, ColumnSpec, SpecValues } from "./dataset_specs.ts";
 export { canonicalParams, datasetPath } from "./dataset_url.ts";
-export {
-  type ClientErrorCode,
-  errorFromResponse,
-  NightshiftError,
-} from "./errors.ts";
-export {
-  type EtagStore,
-  MemoryEtagStore,
-  type StoredBody,
-} from "./etag_store.ts";
+export { type ClientErrorCode, errorFromResponse, NightshiftError } from "./errors.ts";
+export { type EtagStore, MemoryEtagStore, type StoredBody } from "./etag_store.ts";
 export * from "./invalidation_listener.ts";
 export * from "./invalidation_router.ts";
 export * from "./nightly_status.ts";

@@ -15,11 +15,7 @@ import {
   FunctionsRelayError,
   type SupabaseClient,
 } from "@supabase/supabase-js";
-import type {
-  DatasetName,
-  DatasetQuery,
-  DatasetRow,
-} from "./dataset_catalogue.ts";
+import type { DatasetName, DatasetQuery, DatasetRow } from "./dataset_catalogue.ts";
 import { datasetPath } from "./dataset_url.ts";
 import { errorFromResponse, NightshiftError } from "./errors.ts";
 import { type EtagStore, MemoryEtagStore } from "./etag_store.ts";
@@ -62,6 +58,9 @@ export interface NightshiftClientOptions {
   readonly nightlyFunction?: string;
 }
 
+/** How long reads ask for server revalidation after a notice (covers a refetch's retries). */
+export const REVALIDATE_AFTER_NOTICE_MS = 5_000;
+
 /** Per-call options. */
 export interface CallOptions {
   readonly signal?: AbortSignal;
@@ -73,12 +72,27 @@ export class NightshiftClient {
   readonly etagStore: EtagStore;
   readonly #datasetsFunction: string;
   readonly #nightlyFunction: string;
+  /** Organization → clock time until which reads ask the server to revalidate. */
+  readonly #revalidateUntil = new Map<string, number>();
 
   constructor(supabase: SupabaseClient, options: NightshiftClientOptions = {}) {
     this.supabase = supabase;
     this.etagStore = options.etagStore ?? new MemoryEtagStore();
     this.#datasetsFunction = options.datasetsFunction ?? "datasets";
     this.#nightlyFunction = options.nightlyFunction ?? "nightly-refresh";
+  }
+
+  /**
+   * Makes the next reads of an organization's datasets (for `forMs`) send
+   * `Cache-Control: no-cache`, so the server re-checks its in-isolate cache
+   * against the latest invalidations before answering (instead of within its
+   * 1 s bound). The invalidation router calls this on every notice.
+   */
+  revalidateOrganization(
+    organizationId: string,
+    forMs = REVALIDATE_AFTER_NOTICE_MS,
+  ): void {
+    this.#revalidateUntil.set(organizationId.toLowerCase(), Date.now() + forMs);
   }
 
   /**
@@ -93,18 +107,20 @@ export class NightshiftClient {
   ): Promise<DatasetResult<N>> {
     const path = datasetPath(this.#datasetsFunction, name, query);
     const stored = await this.etagStore.get(path);
-    const { response, data: body } = await this.#get(
-      path,
-      stored ? { "If-None-Match": stored.etag } : {},
-      options,
-    );
+    const headers: Record<string, string> = stored ? { "If-None-Match": stored.etag } : {};
+    const organization = query.organization_id.toLowerCase();
+    const until = this.#revalidateUntil.get(organization);
+    if (until !== undefined) {
+      if (Date.now() < until) headers["Cache-Control"] = "no-cache";
+      else this.#revalidateUntil.delete(organization);
+    }
+    const { response, data: body } = await this.#get(path, headers, options);
     if (response.status === 304) {
       if (!stored) {
         throw new NightshiftError({
           code: "unexpected_status",
           status: 304,
-          message:
-            "Not Modified without a stored body: the If-None-Match was not ours",
+          message: "Not Modified without a stored body: the If-None-Match was not ours",
         });
       }
       return datasetResult<N>(stored.body, stored.etag, response, true);

@@ -21,8 +21,7 @@ export const nightshiftKeys = {
   /** Every Nightshift query. */
   all: () => [QUERY_KEY_ROOT] as const,
   /** Every query of an organization. */
-  organization: (organizationId: string) =>
-    [QUERY_KEY_ROOT, organizationId.toLowerCase()] as const,
+  organization: (organizationId: string) => [QUERY_KEY_ROOT, organizationId.toLowerCase()] as const,
   /** Every query of one dataset of an organization. */
   dataset: (organizationId: string, dataset: DatasetName) =>
     [

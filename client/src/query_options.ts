@@ -6,11 +6,7 @@
  * @module
  */
 import type { QueryFunctionContext } from "@tanstack/query-core";
-import {
-  type DatasetName,
-  type DatasetQuery,
-  datasetTiming,
-} from "./dataset_catalogue.ts";
+import { type DatasetName, type DatasetQuery, datasetTiming } from "./dataset_catalogue.ts";
 import { NightshiftError } from "./errors.ts";
 import type { DatasetResult, NightshiftClient } from "./nightshift_client.ts";
 import type { NightlyStatus } from "./nightly_status.ts";

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type { SupabaseClient } from "@supabase/supabase-js";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import type { DatasetName, DatasetQuery } from "./dataset_catalogue.ts";
@@ -13,10 +12,7 @@ import {
   listenForInvalidations,
 } from "./invalidation_listener.ts";
 import type { NightshiftClient } from "./nightshift_client.ts";
-import {
-  datasetQueryOptions,
-  nightlyStatusQueryOptions,
-} from "./query_options.ts";
+import { datasetQueryOptions, nightlyStatusQueryOptions } from "./query_options.ts";
 
 /** `useQuery` of one dataset query, with the dataset's tier timings and 4xx-free retries. */
 export function useDataset<N extends DatasetName>(
@@ -40,7 +36,7 @@ export function useNightlyStatus(
  * mounted, applying them to the nearest QueryClient.
  */
 export function useInvalidationListener(
-  supabase: SupabaseClient,
+  client: NightshiftClient,
   organizationId: string | undefined,
   callbacks: Pick<InvalidationListenerOptions, "onNotice" | "onStatus"> = {},
 ): void {
@@ -49,12 +45,7 @@ export function useInvalidationListener(
     if (!organizationId) return;
     let stopped = false;
     let stop: (() => Promise<void>) | undefined;
-    listenForInvalidations({
-      supabase,
-      queryClient,
-      organizationId,
-      ...callbacks,
-    }).then(
+    listenForInvalidations({ client, queryClient, organizationId, ...callbacks }).then(
       (listener) => {
         if (stopped) void listener.stop();
         else stop = listener.stop;
@@ -66,6 +57,5 @@ export function useInvalidationListener(
       void stop?.();
     };
     // Callbacks are read once per subscription; pass stable ones.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [supabase, queryClient, organizationId]);
+  }, [client, queryClient, organizationId]);
 }

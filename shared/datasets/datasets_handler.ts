@@ -63,6 +63,11 @@ export function createDatasetsHandler(
       }
       const target = parser.parse(request.url);
       const { caller, userId } = await authorize(request, target, deps);
+      if (/\bno-cache\b/i.test(request.headers.get("cache-control") ?? "")) {
+        // The caller knows of an invalidation (a broadcast): don't answer from an L1
+        // snapshot older than this request. A failed sync is left to the read path.
+        await deps.cache.l1.syncNow().catch(() => {});
+      }
       const params: CacheParams = DATASETS[target.dataset].userScoped
         ? { ...target.params, user: userId ?? "service_role" }
         : target.params;

@@ -6,7 +6,8 @@ export interface CorsOptions {
   readonly allowedMethods?: readonly string[];
 }
 
-const ALLOWED_HEADERS = "authorization, x-client-info, apikey, content-type, if-none-match";
+const ALLOWED_HEADERS =
+  "authorization, x-client-info, apikey, content-type, if-none-match, cache-control";
 const EXPOSED_HEADERS = "etag, age, x-cache, cache-control, x-generated-at, x-fresh-until";
 
 /** Response headers as a plain record: cheaper than `Headers` on a hot path. */
