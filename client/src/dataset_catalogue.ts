@@ -28,10 +28,12 @@ export type DatasetRow<N extends DatasetName> = SpecValues<
   (typeof DATASET_ROW_SPECS)[N]
 >;
 
-/** The parameters a dataset accepts besides `organization_id`, all optional. */
-export type DatasetParameters<N extends DatasetName> = Partial<
-  SpecValues<(typeof DATASET_PARAMETER_SPECS)[N]>
->;
+/** The parameters a dataset accepts besides `organization_id`, all optional (undefined = not given). */
+export type DatasetParameters<N extends DatasetName> = {
+  readonly [K in keyof SpecValues<(typeof DATASET_PARAMETER_SPECS)[N]>]?:
+    | SpecValues<(typeof DATASET_PARAMETER_SPECS)[N]>[K]
+    | undefined;
+};
 
 /** What `fetchDataset` takes: the organization plus the dataset's own parameters. */
 export type DatasetQuery<N extends DatasetName> = DatasetParameters<N> & {

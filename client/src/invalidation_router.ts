@@ -150,10 +150,8 @@ export class InvalidationRouter {
     ]);
   }
 
-  async #apply(
-    action: "expire" | "purge",
-    keys: readonly QueryKey[],
-  ): Promise<void> {
+  async #apply(action: "expire" | "purge", keys: readonly QueryKey[]): Promise<void> {
+    if (keys.length > 0) this.#client?.revalidateOrganization(this.#organizationId);
     await Promise.all(
       keys.map((queryKey) =>
         action === "purge"

@@ -23,6 +23,8 @@ export interface DatasetsHandlerDependencies {
   readonly allowedOrigins: readonly string[];
 }
 
+const NO_CACHE = /\bno-cache\b/i;
+
 /**
  * Decides who may read before any cache lookup: a member of the organization
  * (checked through {@linkcode MembershipChecker}) or the service role.
@@ -63,11 +65,6 @@ export function createDatasetsHandler(
       }
       const target = parser.parse(request.url);
       const { caller, userId } = await authorize(request, target, deps);
-      if (/\bno-cache\b/i.test(request.headers.get("cache-control") ?? "")) {
-        // The caller knows of an invalidation (a broadcast): don't answer from an L1
-        // snapshot older than this request. A failed sync is left to the read path.
-        await deps.cache.l1.syncNow().catch(() => {});
-      }
       const params: CacheParams = DATASETS[target.dataset].userScoped
         ? { ...target.params, user: userId ?? "service_role" }
         : target.params;
@@ -75,6 +72,8 @@ export function createDatasetsHandler(
         organizationId: target.organizationId,
         dataset: target.dataset,
         params,
+        // `Cache-Control: no-cache`: the caller knows of an invalidation (a broadcast).
+        revalidate: NO_CACHE.test(request.headers.get("cache-control") ?? ""),
         compute: () =>
           queryDataset(deps.sql, caller, target.dataset, target.organizationId, target.params),
         serialize: (document) =>

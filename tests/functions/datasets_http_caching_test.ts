@@ -111,3 +111,32 @@ async function purge(organizationId: string, dataset: string): Promise<void> {
   });
   assert.equal(response.status, 200, await response.text());
 }
+
+Deno.test("a read with Cache-Control: no-cache sees an invalidation at once, not stale", async () => {
+  await withTwoTenants(async (t) => {
+    const token = await tokenFor(t.memberA);
+    const query = `organization_id=${t.orgA}`;
+    const sql = connectAsSuperuser(1);
+    try {
+      for (const phone of ["+45 1000 0001", "+45 1000 0002", "+45 1000 0003"]) {
+        await readDataset(token, "supplier-data", query);
+        const warm = await readDataset(token, "supplier-data", query);
+        assert.equal(warm.response.headers.get("x-cache"), "HIT", "L1 holds the body");
+        // A base-table write expires the dataset (may be served stale while revalidating)...
+        await sql`update public.suppliers set phone = ${phone} where id = ${t.usedSupplierA}`;
+        // ...but a caller that knows of it gets the recomputation, not the stale body.
+        const read = await readDataset(token, "supplier-data", query, {
+          headers: {
+            "Cache-Control": "no-cache",
+            "If-None-Match": warm.response.headers.get("etag")!,
+          },
+        });
+        assert.equal(read.response.status, 200);
+        assert.equal(read.response.headers.get("x-cache"), "MISS");
+        assert.match(read.text, new RegExp(phone.replaceAll("+", "\\+")));
+      }
+    } finally {
+      await sql.end();
+    }
+  });
+});
