@@ -1,8 +1,9 @@
 /**
- * Parameter and row types of every dataset as column specs: plain data that
- * maps to TypeScript types ({@linkcode SpecValues}) and that a test compares
- * with the SQL catalogue (`tests/client/dataset_types_test.ts`), so the types
- * cannot drift from what the database returns.
+ * Row types of every dataset as column specs: plain data that maps to
+ * TypeScript types ({@linkcode SpecValues}) and that a test compares with the
+ * SQL catalogue and real rows (`tests/client/dataset_types_test.ts`), so the
+ * types cannot drift from what the database returns. (Parameters are the
+ * registry's, `shared/datasets/registry.ts`.)
  *
  * Kinds: `uuid`, `text`, `date` (`YYYY-MM-DD`) → string; `number` (numeric,
  * integer) → number; `boolean`; `json` (jsonb object); a trailing `?` allows null.
@@ -33,30 +34,6 @@ type ColumnValue<S extends string> = S extends `${infer K}?` ? KindValue<K> | nu
 export type SpecValues<T extends Readonly<Record<string, ColumnSpec>>> = {
   readonly [K in keyof T]: ColumnValue<T[K]>;
 };
-
-const window = {
-  from: "date",
-  to: "date",
-  location_id: "uuid",
-  limit: "number",
-} as const;
-
-/** Parameters of each dataset besides `organization_id` (all optional). */
-export const DATASET_PARAMETER_SPECS = {
-  "dashboard-metrics": {},
-  "product-metrics": {},
-  "cogs-analysis": {},
-  "supplier-metrics": {},
-  "invoice-analytics": {},
-  "price-alerts": {
-    ...window,
-    supplier_id: "uuid",
-    threshold_percent: "number",
-  },
-  "supplier-data": { ...window, supplier_id: "uuid" },
-  "location-data": window,
-  "user-preferences": {},
-} as const satisfies Record<string, Readonly<Record<string, ColumnSpec>>>;
 
 /** Columns of each dataset's rows (`analytics.dataset_json`). */
 export const DATASET_ROW_SPECS = {

@@ -1,18 +1,22 @@
 /**
  * The client's dataset types agree with the database and the server: row specs
  * with the SQL catalogue (columns, JSON types, nullability of stored columns),
- * with real rows of every dataset, and parameter specs with the server's parser.
+ * with real rows of every dataset; parameters (typed from the registry) with the
+ * server's parser.
  */
 import assert from "node:assert/strict";
 import {
   DATASET_NAMES,
-  DATASET_PARAMETER_SPECS,
   DATASET_ROW_SPECS,
   type DatasetName,
+  datasetPath,
+  type DatasetQuery,
+  type ParameterKind,
+  type ParameterValue,
 } from "../../client/src/mod.ts";
 import type { ColumnSpec } from "../../client/src/dataset_specs.ts";
-import { DATASET_TIERS } from "../../shared/cache/tiers.ts";
-import { DATASET_PARAMETERS, parseDatasetRequest } from "../../shared/datasets/dataset_request.ts";
+import { DATASETS } from "../../shared/datasets/registry.ts";
+import { parseDatasetRequest } from "../../shared/datasets/dataset_request.ts";
 import { withTwoTenants } from "../functions/datasets_support.ts";
 import { connectAsSuperuser } from "../support/stack.ts";
 import { addPriceRise, nightshiftFor } from "./client_support.ts";
@@ -47,7 +51,7 @@ Deno.test("DATASET_ROW_SPECS match the SQL catalogue of every dataset", async ()
   try {
     for (const dataset of DATASET_NAMES) {
       const spec: Readonly<Record<string, ColumnSpec>> = DATASET_ROW_SPECS[dataset];
-      const columns = DATASET_TIERS[dataset].source === "nightly"
+      const columns = DATASETS[dataset].source === "nightly"
         ? await sql<{ name: string; type: string; nullable: boolean }[]>`
             select column_name as name, data_type as type, is_nullable = 'YES' as nullable
             from information_schema.columns
@@ -114,38 +118,26 @@ Deno.test("real rows of every dataset fit DATASET_ROW_SPECS exactly", async () =
   });
 });
 
-Deno.test("DATASET_PARAMETER_SPECS are exactly what the server accepts", () => {
+Deno.test("parameters typed from the registry are accepted by the server as the client sends them", () => {
   const organization = crypto.randomUUID();
+  const sample = {
+    date: "2026-11-01",
+    uuid: crypto.randomUUID(),
+    limit: 5,
+    percent: 12.5,
+  } satisfies { [K in ParameterKind]: ParameterValue<K> };
   for (const dataset of DATASET_NAMES) {
-    const spec: Readonly<Record<string, ColumnSpec>> = DATASET_PARAMETER_SPECS[dataset];
-    assert.deepEqual(Object.keys(spec).sort(), shapeKeys(DATASET_PARAMETERS[dataset]), dataset);
-    const query = new URLSearchParams({ organization_id: organization });
-    for (const [name, kind] of Object.entries(spec)) query.set(name, SAMPLE[kindOf(kind)]!);
-    const parsed = parseDatasetRequest(new URL(`http://x/datasets/${dataset}?${query}`));
-    for (const [name, kind] of Object.entries(spec)) {
-      assert.equal(
-        typeof parsed.params[name],
-        kindOf(kind) === "number" ? "number" : "string",
-        name,
-      );
+    const parameters: Readonly<Record<string, ParameterKind>> = DATASETS[dataset].parameters;
+    const query = { organization_id: organization } as Record<string, string | number>;
+    for (const [name, kind] of Object.entries(parameters)) query[name] = sample[kind];
+    // The client's path, as fetchDataset builds it, parsed by the server's request parser.
+    const path = datasetPath("datasets", dataset, query);
+    const parsed = parseDatasetRequest(new URL(`http://x/${path}`));
+    for (const [name, kind] of Object.entries(parameters)) {
+      assert.equal(parsed.params[name], sample[kind], `${dataset}.${name}`);
     }
   }
 });
-
-const SAMPLE: Readonly<Record<string, string>> = {
-  date: "2026-11-01",
-  uuid: crypto.randomUUID(),
-  number: "5",
-  text: "x",
-};
-
-/** The keys of a (possibly refined / transformed) zod object schema. */
-function shapeKeys(schema: unknown): string[] {
-  // deno-lint-ignore no-explicit-any
-  let inner: any = schema;
-  while (inner && !inner.shape) inner = inner.def?.in ?? inner.def?.schema ?? inner.def?.innerType;
-  return inner?.shape ? Object.keys(inner.shape).sort() : [];
-}
 
 function fits(spec: ColumnSpec, value: unknown): boolean {
   if (value === null) return spec.endsWith("?");
@@ -165,3 +157,19 @@ function fits(spec: ColumnSpec, value: unknown): boolean {
   }
   return false;
 }
+
+Deno.test("DatasetQuery types follow the registry's parameters", () => {
+  const alerts: DatasetQuery<"price-alerts"> = {
+    organization_id: "o",
+    limit: 5,
+    threshold_percent: 12.5,
+    from: undefined,
+  };
+  // @ts-expect-error limit is a number
+  const wrongKind: DatasetQuery<"price-alerts"> = { organization_id: "o", limit: "5" };
+  // @ts-expect-error nightly datasets take no parameters
+  const extra: DatasetQuery<"dashboard-metrics"> = { organization_id: "o", limit: 5 };
+  // @ts-expect-error threshold_percent is price-alerts' only
+  const other: DatasetQuery<"supplier-data"> = { organization_id: "o", threshold_percent: 1 };
+  assert.ok(alerts && wrongKind && extra && other);
+});

@@ -13,7 +13,7 @@ import {
   shouldRetry,
 } from "../../client/src/mod.ts";
 import { FRESHNESS, RETENTION } from "../../shared/cache/tiers.ts";
-import { DATASET_TIERS } from "../../shared/cache/tiers.ts";
+import { DATASETS } from "../../shared/datasets/registry.ts";
 import { tokenFor, withTwoTenants } from "../functions/datasets_support.ts";
 import { testStack } from "../support/stack.ts";
 import { testQueryClient } from "./client_support.ts";
@@ -22,8 +22,8 @@ Deno.test("datasetQueryOptions takes staleTime and gcTime from the dataset's ser
   const client = new NightshiftClient(createClient(testStack.apiUrl, testStack.anonKey));
   for (const dataset of DATASET_NAMES) {
     const options = datasetQueryOptions(client, dataset, { organization_id: "0A" });
-    assert.equal(options.staleTime, FRESHNESS[DATASET_TIERS[dataset].freshness], dataset);
-    assert.equal(options.gcTime, RETENTION[DATASET_TIERS[dataset].retention], dataset);
+    assert.equal(options.staleTime, FRESHNESS[DATASETS[dataset].freshness], dataset);
+    assert.equal(options.gcTime, RETENTION[DATASETS[dataset].retention], dataset);
     assert.deepEqual(options.queryKey, ["nightshift", "0a", "datasets", dataset, {}]);
   }
   assert.deepEqual(

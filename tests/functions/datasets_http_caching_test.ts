@@ -5,7 +5,7 @@
  * revalidation is a bodyless 304.
  */
 import assert from "node:assert/strict";
-import { DATASET_NAMES } from "../../shared/cache/tiers.ts";
+import { DATASET_NAMES } from "../../shared/datasets/registry.ts";
 import { cacheVerdict } from "../support/http_freshness.ts";
 import { pollUntil } from "../support/poll.ts";
 import { connectAsSuperuser, functionUrl } from "../support/stack.ts";
