@@ -15,4 +15,5 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   "cache-read": () => import("./cache_read_bench.ts"),
   invalidation: () => import("./invalidation_bench.ts"),
   nightly: () => import("./nightly_bench.ts"),
+  "client-revalidation": () => import("./client_revalidation_bench.ts"),
 };

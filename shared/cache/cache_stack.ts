@@ -60,6 +60,13 @@ export interface CacheGetOptions<T> {
   readonly compute: () => Promise<T>;
   /** Serializes the value once; the window lets a body embed its meta. @default {JSON.stringify} */
   readonly serialize?: (value: T, window: EntryWindow) => string;
+  /**
+   * The caller knows of a recent invalidation (HTTP `Cache-Control: no-cache`, sent
+   * by the client package after a broadcast): sync L1's tag snapshot first, and
+   * answer an expired entry with its recomputation rather than stale (still stale
+   * if the recomputation fails). @default {false}
+   */
+  readonly revalidate?: boolean;
 }
 
 /**
@@ -121,16 +128,19 @@ export class CacheStack {
     const startedAt = this.#clock.now();
     const target = this.#target(options);
     if (this.#config.enabled === false) return await this.#bypass(target, this.#work(options));
+    const revalidate = options.revalidate === true;
+    if (revalidate) await this.l1.syncNow().catch(() => {}); // a failed sync: L1 syncs again or misses
     const lookup = await this.#lookupL1(target.key);
     if (lookup.hit?.state === "fresh") {
       const result = this.#result(target, lookup.hit.entry, "HIT", "l1");
       this.#observe(target, result, false, this.#clock.now() - startedAt);
       return result;
     }
-    const joined = this.#flights.has(target.key);
+    const flight = revalidate ? `${target.key}\u0000revalidate` : target.key;
+    const joined = this.#flights.has(flight);
     const result = await this.#flights.run(
-      target.key,
-      () => this.#load(target, this.#work(options), lookup),
+      flight,
+      () => this.#load(target, this.#work(options), lookup, revalidate),
     );
     this.#observe(target, result, joined, this.#clock.now() - startedAt);
     return result;
@@ -140,6 +150,7 @@ export class CacheStack {
     target: ComputeTarget,
     work: ComputeWork<T>,
     lookup: L1Lookup,
+    revalidate: boolean,
   ): Promise<CacheResult> {
     const stored = await this.#readL2(target);
     if (stored?.state === "fresh") {
@@ -148,6 +159,7 @@ export class CacheStack {
     }
     if (stored?.state === "stale") {
       this.l1.set(stored.entry, lookup.epoch, stored.tagsExpired);
+      if (revalidate) return await this.#recomputeOrStale(target, work, stored.entry, lookup.epoch);
       return await this.#serveStale(target, work, stored.entry, "l2", lookup.epoch);
     }
     if (stored?.state === "unavailable" && lookup.hit) {
@@ -205,6 +217,22 @@ export class CacheStack {
     return refreshed
       ? this.#result(target, refreshed.entry, "MISS", refreshed.source)
       : this.#result(target, entry, "STALE", source);
+  }
+
+  /** A recomputation under the lease; the stale entry when it fails (stale-if-error). */
+  async #recomputeOrStale<T>(
+    target: ComputeTarget,
+    work: ComputeWork<T>,
+    entry: CacheEntry,
+    epoch: number,
+  ): Promise<CacheResult> {
+    try {
+      const computed = await this.#computeOrThrow(target, work);
+      if (computed.versioned) this.l1.set(computed.entry, epoch);
+      return this.#result(target, computed.entry, "MISS", computed.source);
+    } catch {
+      return this.#result(target, entry, "STALE", "l2");
+    }
   }
 
   async #computeOrThrow<T>(target: ComputeTarget, work: ComputeWork<T>): Promise<Computed> {

@@ -152,6 +152,17 @@ export class L1Cache {
     this.#entries.delete(key);
   }
 
+  /**
+   * Resolves once a tag sync that started now or later has completed (joining one in
+   * flight only if it started now): for a reader that knows of an invalidation that
+   * committed before its request (a client refetching after a broadcast), so L1 does
+   * not answer from before it. Rejects when the sync fails.
+   */
+  async syncNow(): Promise<void> {
+    const since = this.#clock.now();
+    while (this.#tags.syncedAt < since) await this.#tags.sync();
+  }
+
   /** Applies this isolate's own invalidation at once, without waiting for a sync. */
   applyTagChanges(changes: readonly TagChange[]): void {
     this.#tags.apply(changes);

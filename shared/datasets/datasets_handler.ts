@@ -6,7 +6,7 @@ import { type CacheConfig, policyFor } from "../cache/config.ts";
 import type { ShellContext } from "../http/app.ts";
 import { ForbiddenError, UnauthorizedError } from "../http/errors.ts";
 import { checkRequestShape } from "../http/route.ts";
-import { type DatasetBody, datasetResponse } from "./dataset_response.ts";
+import { datasetResponse, serializeDatasetBody } from "./dataset_response.ts";
 import { type DatasetRequest, DatasetRequestParser } from "./dataset_request.ts";
 import { type DatasetDocument, type QueryCaller, queryDataset } from "./dataset_query.ts";
 import type { MembershipChecker } from "./membership.ts";
@@ -27,6 +27,7 @@ const DATASETS_ROUTE = { method: "GET", path: "/datasets/<dataset>", query: true
 
 /** No CORS headers of its own: the shell's CORS middleware adds them. */
 const NO_HEADERS = {};
+const NO_CACHE = /\bno-cache\b/i;
 
 /**
  * Decides who may read before any cache lookup: a member of the organization
@@ -74,24 +75,16 @@ export function createDatasetsHandler(
       organizationId: target.organizationId,
       dataset: target.dataset,
       params,
+      // `Cache-Control: no-cache`: the caller knows of an invalidation (a broadcast).
+      revalidate: NO_CACHE.test(request.headers.get("cache-control") ?? ""),
       compute: () =>
         queryDataset(deps.sql, caller, target.dataset, target.organizationId, target.params),
-      serialize: (document, window) => {
-        const body: DatasetBody = {
-          data: document.rows,
-          meta: {
-            dataset: target.dataset,
-            organization_id: target.organizationId,
-            generated_at: window.generatedAt.toISOString(),
-            fresh_until: window.freshUntil.toISOString(),
-            tier: policyFor(deps.cacheConfig, target.dataset).tier,
-            ...("as_of_date" in document
-              ? { as_of_date: document.as_of_date, rebuilt_at: document.rebuilt_at }
-              : {}),
-          },
-        };
-        return JSON.stringify(body);
-      },
+      serialize: (document) =>
+        serializeDatasetBody(document, {
+          dataset: target.dataset,
+          organizationId: target.organizationId,
+          tier: policyFor(deps.cacheConfig, target.dataset).tier,
+        }),
     });
     log.cache = result.status;
     return datasetResponse(request, result, NO_HEADERS);
