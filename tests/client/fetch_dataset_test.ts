@@ -98,7 +98,7 @@ Deno.test("fetchDataset throws NightshiftError with the server's code, status, m
           new NightshiftClient(supabaseWithToken("not-a-jwt")).fetchDataset("supplier-data", {
             organization_id: t.orgA,
           }),
-        "invalid_jwt", // the gateway's code (verify_jwt), passed through
+        "unauthorized", // datasets verifies callers itself (verify_jwt = false, sb_ keys)
         401,
         /JWT|token/i,
       ],
