@@ -1,9 +1,12 @@
 /**
- * Benchmark `zipf`: a read-mostly workload on the `datasets` function, `--ops`
- * operations over `--keys` keys of the live datasets of one organization, keys
- * drawn from a Zipf distribution (exponent `--s`), with `--write-share` of the
- * operations being base-table writes (a supplier, a location or an invoice line
- * updated: statement-level triggers invalidate). Run once with the cache
+ * Benchmark `zipf`: a read-mostly multi-tenant workload on the `datasets`
+ * function, `--ops` operations over `--keys` keys (every dataset of
+ * keys / 9 organizations: the five nightly ones, the three live ones and the
+ * caller's preferences), keys drawn from a Zipf distribution (exponent `--s`,
+ * ranks shuffled over organizations and datasets), with `--write-share` of the
+ * operations being base-table writes to one organization (a supplier, a
+ * location, an invoice line or the caller's preferences updated, in turn:
+ * statement-level triggers invalidate what those tables feed). Run once with the cache
  * (the `datasets` function) and once without (bench/support/functions/uncached:
  * the same shell computing every read, as a kill switch would), the same
  * operation sequence each time; the figure is the SQL statements the function
@@ -39,7 +42,18 @@ import {
 } from "./support/statement_stats.ts";
 
 const SEED = 6161;
-const LIVE_DATASETS = ["supplier-data", "location-data", "price-alerts"] as const;
+const DATASETS = [
+  "dashboard-metrics",
+  "product-metrics",
+  "cogs-analysis",
+  "supplier-metrics",
+  "invoice-analytics",
+  "price-alerts",
+  "supplier-data",
+  "location-data",
+  "user-preferences",
+] as const;
+const WRITE_TABLES = ["suppliers", "locations", "invoice_lines", "user_preferences"] as const;
 
 interface Options {
   readonly samples: number;
@@ -99,21 +113,34 @@ function prng(seed: number): () => number {
 
 type Operation = { readonly kind: "read"; readonly key: number } | {
   readonly kind: "write";
-  readonly table: "suppliers" | "locations" | "invoice_lines";
+  readonly table: typeof WRITE_TABLES[number];
+  /** Index of the organization written to. */
+  readonly organization: number;
 };
 
 /** The operation sequence of one sample: Zipf(s) key ranks, a share of writes. */
-function workload(options: Options, seed: number): Operation[] {
+function workload(options: Options, seed: number, organizations: number): Operation[] {
   const random = prng(seed);
+  // Rank r (0 = most read) is key rank[r]: popularity spread over organizations and datasets.
+  const rank = Array.from({ length: options.keys }, (_, i) => i);
+  for (let i = rank.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [rank[i], rank[j]] = [rank[j]!, rank[i]!];
+  }
   const weights = Array.from({ length: options.keys }, (_, i) => 1 / Math.pow(i + 1, options.s));
   const total = weights.reduce((a, b) => a + b, 0);
   const cdf: number[] = [];
   let sum = 0;
   for (const weight of weights) cdf.push(sum += weight / total);
-  const tables = ["suppliers", "locations", "invoice_lines"] as const;
   let writes = 0;
   return Array.from({ length: options.ops }, () => {
-    if (random() < options.writeShare) return { kind: "write", table: tables[writes++ % 3]! };
+    if (random() < options.writeShare) {
+      return {
+        kind: "write",
+        table: WRITE_TABLES[writes++ % WRITE_TABLES.length]!,
+        organization: Math.floor(random() * organizations),
+      };
+    }
     const u = random();
     let low = 0;
     let high = cdf.length - 1;
@@ -122,7 +149,7 @@ function workload(options: Options, seed: number): Operation[] {
       if (cdf[mid]! < u) low = mid + 1;
       else high = mid;
     }
-    return { kind: "read", key: low };
+    return { kind: "read", key: rank[low]! };
   });
 }
 
@@ -137,20 +164,22 @@ interface RunResult {
   readonly writes: number;
   readonly seconds: number;
   readonly xCache: Record<string, number>;
+  readonly top: { query: string; calls: number }[];
 }
 
 async function measure(stack: LocalStack, options: Options): Promise<BenchmarkReport> {
   await enableStatementStats(stack);
+  const organizationCount = Math.max(1, Math.ceil(options.keys / DATASETS.length));
   await generateProcurementData(
     stack.dbUrl,
     resolveGeneratorOptions({
-      organizations: 1,
+      organizations: organizationCount,
       invoicesPerOrganization: options.invoicesPerOrganization,
       seed: SEED,
       workers: 1,
     }),
   );
-  const organizationId = generatedOrganizationIds(SEED, 1)[0]!;
+  const organizationIds = generatedOrganizationIds(SEED, organizationCount);
   const admin = benchAdmin(stack, 2);
   const processes: FunctionProcess[] = [];
   const cached: RunResult[] = [];
@@ -159,21 +188,36 @@ async function measure(stack: LocalStack, options: Options): Promise<BenchmarkRe
     await admin`
       select cron.unschedule(jobid) from cron.job
       where command ilike '%cleanup%' and database = current_database()`;
+    // Nightly datasets built once, so they have rows to serve.
+    await admin`
+      select analytics.rebuild_organization(id, current_date)
+      from unnest(${organizationIds}::uuid[]) as id`;
+    // One reader, a member of every organization.
     const [member] = await admin<{ user_id: string }[]>`
       select user_id from public.organization_members
-      where organization_id = ${organizationId} and role = 'member' limit 1`;
-    const token = await mintUserToken({ userId: member!.user_id, expiresInSeconds: 3600 });
-    const [ids] = await admin<{ supplier: string; location: string; invoice: string }[]>`
-      select (select id from public.suppliers where organization_id = ${organizationId} limit 1)
-               as supplier,
-             (select id from public.locations where organization_id = ${organizationId} limit 1)
-               as location,
-             (select invoice_id from public.invoice_lines
-               where organization_id = ${organizationId} limit 1) as invoice`;
+      where organization_id = ${organizationIds[0]!} and role = 'member' limit 1`;
+    const reader = member!.user_id;
+    await admin`
+      insert into public.organization_members (organization_id, user_id, role)
+      select id, ${reader}, 'member' from unnest(${organizationIds}::uuid[]) as id
+      on conflict do nothing`;
+    await admin`
+      insert into public.user_preferences (organization_id, user_id)
+      select id, ${reader} from unnest(${organizationIds}::uuid[]) as id
+      on conflict do nothing`;
+    const token = await mintUserToken({ userId: reader, expiresInSeconds: 3600 });
+    const targets = await admin<
+      { organization: string; supplier: string; location: string; invoice: string }[]
+    >`
+      select o.id as organization,
+        (select id from public.suppliers where organization_id = o.id order by id limit 1) as supplier,
+        (select id from public.locations where organization_id = o.id order by id limit 1) as location,
+        (select invoice_id from public.invoice_lines where organization_id = o.id
+          order by invoice_id limit 1) as invoice
+      from unnest(${organizationIds}::uuid[]) as o (id)`;
     const paths = Array.from({ length: options.keys }, (_, i) => {
-      const dataset = LIVE_DATASETS[i % LIVE_DATASETS.length]!;
-      const to = new Date(Date.UTC(2099, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
-      return `/datasets/${dataset}?organization_id=${organizationId}&to=${to}`;
+      const organization = organizationIds[Math.floor(i / DATASETS.length)]!;
+      return `/datasets/${DATASETS[i % DATASETS.length]}?organization_id=${organization}`;
     });
     const cachedProcess = await startFunction(
       "datasets",
@@ -190,20 +234,26 @@ async function measure(stack: LocalStack, options: Options): Promise<BenchmarkRe
     );
     processes.push(uncachedProcess);
 
-    const write = async (table: Operation & { kind: "write" }) => {
-      if (table.table === "suppliers") {
-        await admin`update public.suppliers set updated_at = now() where id = ${ids!.supplier}`;
-      } else if (table.table === "locations") {
-        await admin`update public.locations set updated_at = now() where id = ${ids!.location}`;
-      } else {
+    const write = async (operation: Operation & { kind: "write" }) => {
+      const target = targets[operation.organization]!;
+      if (operation.table === "suppliers") {
+        await admin`update public.suppliers set updated_at = now() where id = ${target.supplier}`;
+      } else if (operation.table === "locations") {
+        await admin`update public.locations set updated_at = now() where id = ${target.location}`;
+      } else if (operation.table === "invoice_lines") {
         await admin`
           update public.invoice_lines set quantity = quantity
-          where invoice_id = ${ids!.invoice} and line_number = 1`;
+          where invoice_id = ${target.invoice} and line_number = 1`;
+      } else {
+        await admin`
+          update public.user_preferences set updated_at = now()
+          where organization_id = ${target.organization} and user_id = ${reader}`;
       }
     };
     const runOnce = async (origin: string, operations: Operation[]): Promise<RunResult> => {
-      // Cold: every entry of the organization purged, L1 of every isolate synced past it.
-      await admin`select cache.invalidate_tags(array['org:' || ${organizationId}], 'purge')`;
+      // Cold: every entry of the organizations purged, L1 of every isolate synced past it.
+      await admin`
+        select cache.invalidate_tags(array(select 'org:' || id from unnest(${organizationIds}::text[]) as id), 'purge')`;
       await new Promise((resolve) => setTimeout(resolve, 1_200));
       await resetStatements(admin);
       const xCache: Record<string, number> = {};
@@ -231,13 +281,17 @@ async function measure(stack: LocalStack, options: Options): Promise<BenchmarkRe
       };
       await Promise.all(Array.from({ length: options.workers }, worker));
       const seconds = (performance.now() - started) / 1000;
-      const { total } = await functionStatements(admin);
-      return { statements: total, reads, writes, seconds, xCache };
+      const { total, top } = await functionStatements(admin);
+      return { statements: total, reads, writes, seconds, xCache, top };
     };
     for (let sample = 1; sample <= options.samples; sample++) {
-      const operations = workload(options, SEED + sample);
+      const operations = workload(options, SEED + sample, organizationCount);
       const withCache = await runOnce(cachedProcess.origin, operations);
       const without = await runOnce(uncachedProcess.origin, operations);
+      if (sample === 1) {
+        console.log("  statements with the cache, most frequent first:");
+        for (const { query, calls } of withCache.top) console.log(`    ${calls}  ${query}`);
+      }
       cached.push(withCache);
       uncached.push(without);
       console.log(
@@ -274,7 +328,10 @@ async function measure(stack: LocalStack, options: Options): Promise<BenchmarkRe
   ];
   return {
     name: "zipf",
-    description: `${options.ops} operations (Zipf s=${options.s} over ${options.keys} keys, ` +
+    description: `${options.ops} operations (Zipf s=${options.s} over ${options.keys} keys: ` +
+      `${DATASETS.length} datasets of ${
+        Math.ceil(options.keys / DATASETS.length)
+      } organizations, ` +
       `${options.writeShare * 100}% writes) with the cache vs without`,
     figures,
     measurements: [],

@@ -50,7 +50,12 @@ export async function enableStatementStats(stack: LocalStack): Promise<void> {
 export async function functionStatements(
   admin: Sql,
   patterns: Readonly<Record<string, string>> = {},
-): Promise<{ total: number; matching: Record<string, number> }> {
+): Promise<{
+  total: number;
+  matching: Record<string, number>;
+  /** The most frequent statements, most calls first. */
+  top: { query: string; calls: number }[];
+}> {
   const rows = await admin<{ query: string; calls: string }[]>`
     select s.query, s.calls::text as calls from pg_stat_statements as s
     where s.userid <> 'supabase_admin'::regrole
@@ -67,7 +72,14 @@ export async function functionStatements(
       if (row.query.includes(pattern)) matching[name]! += calls;
     }
   }
-  return { total, matching };
+  const top = rows
+    .map((row) => ({
+      query: row.query.replace(/\s+/g, " ").slice(0, 160),
+      calls: Number(row.calls),
+    }))
+    .sort((a, b) => b.calls - a.calls)
+    .slice(0, 10);
+  return { total, matching, top };
 }
 
 /** Forgets every count. */
