@@ -99,16 +99,26 @@ begin
   v_organization_id := v_scope[1]::uuid;
   v_dataset := v_scope[2];
 
-  with doomed as (
-    select e.key from cache.entries as e
-    where (v_organization_id is null or e.organization_id = v_organization_id)
-      and (v_dataset is null or e.dataset = v_dataset)
-      and (e.tag_versions ->> p_tag)::bigint < p_purged_version
-    limit p_limit
-  ), deleted as (
-    delete from cache.entries as e using doomed where e.key = doomed.key returning 1
-  )
-  select count(*) into v_deleted from deleted;
+  -- Planned for these values each time (EXECUTE, a one-shot plan): a cached generic
+  -- plan, blind to how few entries one organization or dataset has, may scan the table.
+  execute format(
+    $sql$
+      with doomed as (
+        select e.key from cache.entries as e
+        where %s (e.tag_versions ->> $1)::bigint < $2
+        limit $3
+      ), deleted as (
+        delete from cache.entries as e using doomed where e.key = doomed.key returning 1
+      )
+      select count(*) from deleted
+    $sql$,
+    case
+      when v_dataset is not null then 'e.organization_id = $4 and e.dataset = $5 and'
+      when v_organization_id is not null then 'e.organization_id = $4 and'
+      else ''
+    end)
+  into v_deleted
+  using p_tag, p_purged_version, p_limit, v_organization_id, v_dataset;
   return v_deleted;
 end
 $$;
@@ -140,12 +150,20 @@ begin
       message = format('Invalid cleanup limit: expected a positive integer: received %s', p_limit);
   end if;
 
-  with doomed as (
-    select e.key from cache.entries as e where e.expires_at <= p_now limit p_limit
-  ), deleted as (
-    delete from cache.entries as e using doomed where e.key = doomed.key returning 1
-  )
-  select count(*) into expired_entries from deleted;
+  -- Planned for these values each time (EXECUTE): a cached generic plan could scan the
+  -- table for expired entries instead of walking the expires_at index.
+  execute $sql$
+    with doomed as (
+      select e.key from cache.entries as e where e.expires_at <= $1
+      order by e.expires_at
+      limit $2
+    ), deleted as (
+      delete from cache.entries as e using doomed where e.key = doomed.key returning 1
+    )
+    select count(*) from deleted
+  $sql$
+  into expired_entries
+  using p_now, p_limit;
 
   -- Entries written before a purge of one of their tags can never be served again:
   -- each pending purge deletes its own entries, oldest purge first, and is forgotten

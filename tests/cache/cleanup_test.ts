@@ -47,6 +47,8 @@ async function cleanupWork(): Promise<CleanupWork> {
   const fresh = connectAsSuperuser(1);
   try {
     return await fresh.begin(async (tx) => {
+      // Plans as a long-lived session has them after a few cleanups: generic ones.
+      await tx`set local plan_cache_mode = force_generic_plan`;
       await tx`set local role service_role`;
       const [result] = await tx<{ purged_entries: string }[]>`
         select purged_entries from cache.cleanup(${LONG_AGO}, 1000000)`;
