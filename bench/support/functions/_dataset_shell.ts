@@ -13,7 +13,10 @@ import { cacheResult, type CacheStatus } from "../../../shared/cache/cache_resul
 import { policyFor, readCacheConfig } from "../../../shared/cache/config.ts";
 import type { CacheEntry } from "../../../shared/cache/entry.ts";
 import { computeEtag } from "../../../shared/cache/etag.ts";
-import { type DatasetBody, datasetResponse } from "../../../shared/datasets/dataset_response.ts";
+import {
+  datasetResponse,
+  serializeDatasetBody,
+} from "../../../shared/datasets/dataset_response.ts";
 import {
   type DatasetRequest,
   DatasetRequestParser,
@@ -77,17 +80,11 @@ export async function computeEntry(read: AuthorizedRead): Promise<CacheEntry> {
     target.params,
   );
   const freshUntil = generatedAt + policy.staleTimeMs;
-  const body: DatasetBody = {
-    data: document.rows,
-    meta: {
-      dataset: target.dataset,
-      organization_id: target.organizationId,
-      generated_at: new Date(generatedAt).toISOString(),
-      fresh_until: new Date(freshUntil).toISOString(),
-      tier: policy.tier,
-    },
-  };
-  const text = JSON.stringify(body);
+  const text = serializeDatasetBody(document, {
+    dataset: target.dataset,
+    organizationId: target.organizationId,
+    tier: policy.tier,
+  });
   return {
     key: read.key,
     organizationId: target.organizationId,
