@@ -1,37 +1,31 @@
 /**
  * Benchmark `cache-read`: cached reads of the `datasets` function under load
- * (wrk on loopback, closed loop, fixed connections and duration), for an L1 hit,
- * an L2 hit and a miss, each against baselines measured in the same run:
+ * (wrk on loopback, closed loop, keep-alive, 1 HTTP hop: client → function
+ * process), in `--samples` rounds; every figure is a same-round ratio, printed as
+ * min / median / max with its goal (bench/goals.ts).
  *
- * - `bare`: a `Deno.serve` answering the same bytes (no auth, no cache): the
- *   L1 hit's throughput is compared with it (target ≥ 0.5×);
- * - `raw select`: `select body from cache.entries where key = $1` with the same
- *   driver and settings (`createDatabaseClient`, npm:postgres), in this process:
- *   the L2 hit's latency is compared with it (target ≤ 1.5×); also served over
- *   HTTP by a function process (`raw-select`), for a comparison at equal hops.
+ * Servers, each a function process of its own:
+ * - `datasets` (default configuration): L1 hits, and misses (a new key each);
+ * - `datasets` with `CACHE_L1_MAX_BYTES=1kb` (smaller than one body, so L1 refuses
+ *   every entry): L2 hits (`cache.read`);
+ * - `bare`: a `Deno.serve` answering the same bytes, no auth (the floor);
+ * - `authed-bare`: bare plus the endpoint's parsing, token, membership, key and
+ *   headers (bench/support/functions/_dataset_shell.ts): the L1 hit minus the cache;
+ * - `raw-select`: a raw primary-key select served over HTTP, no auth; and
+ *   `authed-select`: the same select inside the endpoint's shell;
+ * - `bento` (BentoCache 1.6.1 in the same shell): memory L1 with `serialize: false`,
+ *   L1 only (its L1 crashes after an L2 refill: issue #111), and an untagged L2
+ *   (Postgres through knex) without L1.
+ * In-process driver baselines (no HTTP): a raw select and `cache.read` through
+ * `PostgresCacheStore`, same driver settings.
  *
- * Every HTTP figure is taken twice: `direct` (client → function process, 1 HTTP
- * hop) and `gateway` (client → local gateway → function process, 2 HTTP hops, the
- * gateway verifying the JWT as `verify_jwt` does); bare and raw-select run as
- * function processes too, so each comparison has equal hops.
+ * Data: `supplier-data` of one generated organization, `from=2000-01-01`, `--keys`
+ * `to` dates after 2099-01-01 covering the same invoices (same rows, same bytes).
+ * A probe checks the tiers (an L2 row deleted: L1 still HIT, the L1-off process
+ * MISS), and wrk counts `X-Cache` of every response.
  *
- * How tiers are forced (the data set is `supplier-data` of one generated
- * organization, `from=2000-01-01`, with `--keys` different `to` dates after
- * 2099-01-01, all covering the same invoices, so every key has the same rows):
- * - L1 hit: a datasets process with the default configuration, every key warmed;
- * - L2 hit: a second datasets process with `CACHE_L1_MAX_BYTES=1kb`, smaller
- *   than one body, so its L1 refuses every entry and each read goes to Postgres;
- *   round robin over the keys so single-flight never merges concurrent reads;
- * - miss: a `to` date of its own for every request (a new key, never cached), on
- *   the default process: L1 miss, L2 miss, lease, computation as the caller, write.
- * A probe checks the setup before the runs (the L2 row of a key deleted: the L1
- * process still answers HIT, the L2 process MISS), and wrk counts `X-Cache` of
- * every response.
- *
- * Last, `--tags` rows (tags of other organizations, as invalidations leave behind:
- * rows of cache.tag_versions are never deleted) are added and an L2 hit measured again.
- *
- * Args: --duration 3 --warmup 1 --connections 16 --keys 64 --invoices-per-org 500 --tags 10000
+ * Args: --samples 5 --duration 2 --warmup 1 --connections 16 --keys 64
+ * --invoices-per-org 500 --tags 10000
  *
  * @module
  */
@@ -48,15 +42,11 @@ import { createDatabaseClient } from "../shared/db/client.ts";
 import { generateProcurementData } from "../tools/generator/generate.ts";
 import { generatedOrganizationIds } from "../tools/generator/ids.ts";
 import { resolveGeneratorOptions } from "../tools/generator/options.ts";
-import {
-  type BenchGateway,
-  functionEnv,
-  startBenchGateway,
-  startFunction,
-  withBenchStack,
-} from "./support/bench_stack.ts";
-import { type LoadResult, runQueryLoad } from "./support/query_load.ts";
-import type { BenchmarkReport, Measurement } from "./support/report.ts";
+import { GOALS } from "./goals.ts";
+import { functionEnv, startFunction, withBenchStack } from "./support/bench_stack.ts";
+import { type Figure, MIN_SAMPLES, ratios } from "./support/figures.ts";
+import { runQueryLoad } from "./support/query_load.ts";
+import type { BenchmarkReport } from "./support/report.ts";
 import { ensureWrk, runWrk, type WrkResult } from "./support/wrk.ts";
 
 const DATASET = "supplier-data";
@@ -70,6 +60,7 @@ const SEED = 4242;
 const AS_OF = "2026-11-20";
 
 interface Options {
+  readonly samples: number;
   readonly durationSeconds: number;
   readonly warmupSeconds: number;
   readonly connections: number;
@@ -83,7 +74,8 @@ function parseOptions(args: readonly string[]): Options {
   const { values } = parseArgs({
     args: [...args],
     options: {
-      duration: { type: "string", default: "3" },
+      samples: { type: "string", default: String(MIN_SAMPLES) },
+      duration: { type: "string", default: "2" },
       warmup: { type: "string", default: "1" },
       connections: { type: "string", default: "16" },
       keys: { type: "string", default: "64" },
@@ -102,6 +94,7 @@ function parseOptions(args: readonly string[]): Options {
     return value;
   };
   return {
+    samples: integer("samples", values.samples, 1, 50),
     durationSeconds: integer("duration", values.duration, 1, 30),
     warmupSeconds: integer("warmup", values.warmup, 0, 10),
     connections: integer("connections", values.connections, 1, 256),
@@ -115,28 +108,16 @@ function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
-type Via = "direct" | "gateway";
-type ScenarioId = "bare" | "l1" | "raw-select-http" | "l2" | "miss";
-
-interface Scenario {
-  readonly id: ScenarioId;
-  readonly label: string;
-  /** Expected `X-Cache` of every response. */
-  readonly expect: "HIT" | "MISS" | "none";
-  readonly target: (via: Via) => { origin: string; paths: Parameters<typeof runWrk>[0]["paths"] };
-}
-
-interface RunRecord {
-  readonly scenario: ScenarioId;
-  readonly via: Via;
-  readonly connections: number;
-  /** Rows of cache.tag_versions during the run, when the run was about that (else 0). */
-  readonly tags: number;
-  readonly httpHops: number;
-  readonly result: WrkResult;
-}
-
-const HOPS: Record<Via, number> = { direct: 1, gateway: 2 };
+type HttpId =
+  | "bare"
+  | "authed-bare"
+  | "l1"
+  | "bento-l1"
+  | "raw-select"
+  | "authed-select"
+  | "l2"
+  | "bento-l2"
+  | "miss";
 
 export async function run(args: readonly string[]): Promise<BenchmarkReport> {
   const options = parseOptions(args);
@@ -149,7 +130,6 @@ async function measure(
   options: Options,
   wrkVersion: string,
 ): Promise<BenchmarkReport> {
-  // --- Data: one organization and one of its members. -------------------------------------
   const generator = resolveGeneratorOptions({
     organizations: 1,
     invoicesPerOrganization: options.invoicesPerOrganization,
@@ -161,8 +141,8 @@ async function measure(
   const organizationId = generatedOrganizationIds(SEED, 1)[0]!;
   const admin = postgres(stack.dbUrl, { max: 1, onnotice: () => {} });
   const processes: FunctionProcess[] = [];
-  const gateways: BenchGateway[] = [];
   const workDir = await Deno.makeTempDir({ prefix: "nightshift-cache-read-" });
+  const driver = createDatabaseClient(stack.dbUrl, { maxConnections: 5 });
   try {
     const [member] = await admin<{ user_id: string }[]>`
       select user_id from public.organization_members
@@ -170,414 +150,346 @@ async function measure(
     const token = await mintUserToken({ userId: member!.user_id, expiresInSeconds: 3600 });
     const headers = { Authorization: `Bearer ${token}` };
 
-    // --- Function processes and gateways. ----------------------------------------------------
     const datasetsEntry = join(supabaseDir, "functions", "datasets", "index.ts");
-    const benchFunctions = join(repoRoot, "bench", "support", "functions");
+    const benchFunction = (name: string) =>
+      join(repoRoot, "bench", "support", "functions", name, "index.ts");
     const start = async (name: string, entry: string, label: string, extra = {}) => {
       const process = await startFunction(name, entry, functionEnv(stack, extra), label);
       processes.push(process);
       return process;
     };
-    const l1Process = await start("datasets", datasetsEntry, "datasets/default");
-    const l2Process = await start("datasets", datasetsEntry, "datasets/l1-off", {
-      CACHE_L1_MAX_BYTES: "1kb",
-    });
-    const selectProcess = await start(
-      "raw-select",
-      join(benchFunctions, "raw_select", "index.ts"),
-      "raw-select",
-    );
-    const mainGateway = startBenchGateway(
-      new Map([["datasets", l1Process], ["raw-select", selectProcess]]),
-    );
-    const l2Gateway = startBenchGateway(new Map([["datasets", l2Process]]));
-    gateways.push(mainGateway, l2Gateway);
-
-    // --- Warm every key into L2 (and the default process's L1). ----------------------------
     const cachedTo = Array.from({ length: options.keys }, (_, i) => addDays(CACHED_TO, i));
     const datasetPath = (to: string) =>
       `/datasets/${DATASET}?organization_id=${organizationId}&from=${FROM}&to=${to}`;
+    const keys = cachedTo.map((to) =>
+      cacheKey({ organizationId, dataset: DATASET, params: { from: FROM, to } })
+    );
+
+    const l1 = await start("datasets", datasetsEntry, "datasets/default");
+    const l2 = await start("datasets", datasetsEntry, "datasets/l1-off", {
+      CACHE_L1_MAX_BYTES: "1kb",
+    });
+    const bentoL1 = await start("datasets", benchFunction("bento"), "bento/l1", {
+      BENCH_BENTO_MODE: "l1",
+    });
+    const bentoL2 = await start("datasets", benchFunction("bento"), "bento/l2", {
+      BENCH_BENTO_MODE: "l2",
+    });
+    const rawSelect = await start("raw-select", benchFunction("raw_select"), "raw-select");
+    const authedSelect = await start("datasets", benchFunction("authed_select"), "authed-select");
+
+    // --- Warm every key: datasets L1 and L2, both BentoCache stores. --------------------------
     const get = async (origin: string, path: string) => {
       const response = await fetch(origin + path, { headers });
       const text = await response.text();
       if (response.status !== 200) {
-        throw new Error(`cache-read: GET ${path} answered ${response.status}: ${text}`);
+        throw new Error(`cache-read: GET ${origin}${path} answered ${response.status}: ${text}`);
       }
       return { xCache: response.headers.get("x-cache") ?? "none", text };
     };
     const bodies: string[] = [];
     for (const to of cachedTo) {
-      const first = await get(l1Process.origin, datasetPath(to));
-      const second = await get(l1Process.origin, datasetPath(to));
-      const viaL2 = await get(l2Process.origin, datasetPath(to));
-      if (first.xCache !== "MISS" || second.xCache !== "HIT" || viaL2.xCache !== "HIT") {
+      const path = datasetPath(to);
+      const seen = [
+        (await get(l1.origin, path)).xCache,
+        (await get(l1.origin, path)).xCache,
+        (await get(l2.origin, path)).xCache,
+        (await get(bentoL1.origin, path)).xCache,
+        (await get(bentoL1.origin, path)).xCache,
+        (await get(bentoL2.origin, path)).xCache,
+        (await get(bentoL2.origin, path)).xCache,
+      ].join("/");
+      if (seen !== "MISS/HIT/HIT/MISS/HIT/MISS/HIT") {
         throw new Error(
-          `cache-read: warm-up of ${to} saw ${first.xCache}/${second.xCache}/${viaL2.xCache}, ` +
-            "expected MISS/HIT/HIT",
+          `cache-read: warm-up of ${to} saw ${seen}, expected MISS/HIT/HIT/MISS/HIT/MISS/HIT`,
         );
       }
-      bodies.push(second.text);
+      bodies.push((await get(l1.origin, path)).text);
     }
-    const keys = cachedTo.map((to) =>
-      cacheKey({ organizationId, dataset: DATASET, params: { from: FROM, to } })
-    );
     const [warmed] = await admin<{ stored: number }[]>`
       select count(*)::int as stored from cache.entries where key = any(${keys})`;
-    const stored = warmed?.stored;
-    if (stored !== keys.length) {
-      throw new Error(`cache-read: expected ${keys.length} warmed keys in L2, found ${stored}`);
+    if (warmed?.stored !== keys.length) {
+      throw new Error(
+        `cache-read: expected ${keys.length} warmed keys in L2, found ${warmed?.stored}`,
+      );
     }
     const bodyBytes = new TextEncoder().encode(bodies[0]!).length;
     const bodyFile = join(workDir, "body.json");
     Deno.writeTextFileSync(bodyFile, bodies[0]!);
-    const bareProcess = await start(
-      "bare",
-      join(benchFunctions, "bare", "index.ts"),
-      "bare",
-      { BENCH_BODY_FILE: bodyFile },
-    );
-    const bareGateway = startBenchGateway(new Map([["bare", bareProcess]]));
-    gateways.push(bareGateway);
+    const bare = await start("bare", benchFunction("bare"), "bare", { BENCH_BODY_FILE: bodyFile });
+    const authedBare = await start("datasets", benchFunction("authed_bare"), "authed-bare", {
+      BENCH_BODY_FILE: bodyFile,
+    });
 
-    // --- Probe: the L2 process keeps nothing in L1, the default one does. -------------------
-    await admin`delete from cache.entries where key = ${keys[0]!}`;
-    const probeL1 = (await get(l1Process.origin, datasetPath(cachedTo[0]!))).xCache;
-    const probeL2 = (await get(l2Process.origin, datasetPath(cachedTo[0]!))).xCache;
+    // --- Probe: the L1-off process keeps nothing in L1, the default one does. ---------------
+    const probeKey = keys[0]!;
+    const [saved] = await admin`select * from cache.entries where key = ${probeKey}`;
+    await admin`delete from cache.entries where key = ${probeKey}`;
+    const probeL1 = (await get(l1.origin, datasetPath(cachedTo[0]!))).xCache;
+    const probeL2 = (await get(l2.origin, datasetPath(cachedTo[0]!))).xCache;
     if (probeL1 !== "HIT" || probeL2 !== "MISS") {
       throw new Error(
         `cache-read: tier probe failed: with the L2 row deleted the default process answered ` +
           `${probeL1} (expected HIT, from L1) and the L1-off process ${probeL2} (expected MISS)`,
       );
     }
+    void saved;
 
-    // --- Scenarios. ----------------------------------------------------------------------------
-    const prefix = (via: Via) => (via === "gateway" ? "/functions/v1" : "");
+    // --- Scenarios. -------------------------------------------------------------------------
     const rotate = (paths: string[]) => ({ kind: "rotate" as const, paths });
+    const datasetPaths = rotate(cachedTo.map(datasetPath));
     let missRuns = 0;
-    const scenarios: Scenario[] = [
-      {
-        id: "bare",
-        label: "bare Deno.serve",
-        expect: "none",
-        target: (via) => ({
-          origin: via === "gateway" ? bareGateway.origin : bareProcess.origin,
-          paths: rotate(cachedTo.map((_, i) => `${prefix(via)}/bare?i=${i}`)),
-        }),
-      },
-      {
-        id: "l1",
-        label: "L1 hit",
-        expect: "HIT",
-        target: (via) => ({
-          origin: via === "gateway" ? mainGateway.origin : l1Process.origin,
-          paths: rotate(cachedTo.map((to) => prefix(via) + datasetPath(to))),
-        }),
-      },
-      {
-        id: "raw-select-http",
-        label: "raw select over HTTP",
-        expect: "none",
-        target: (via) => ({
-          origin: via === "gateway" ? mainGateway.origin : selectProcess.origin,
-          paths: rotate(
-            keys.map((key) => `${prefix(via)}/raw-select?key=${encodeURIComponent(key)}`),
-          ),
-        }),
-      },
-      {
-        id: "l2",
-        label: "L2 hit",
-        expect: "HIT",
-        target: (via) => ({
-          origin: via === "gateway" ? l2Gateway.origin : l2Process.origin,
-          paths: rotate(cachedTo.map((to) => prefix(via) + datasetPath(to))),
-        }),
-      },
-      {
-        id: "miss",
-        label: "miss",
-        expect: "MISS",
-        target: (via) => ({
-          origin: via === "gateway" ? mainGateway.origin : l1Process.origin,
-          paths: {
-            kind: "dated",
-            prefix: `${prefix(via)}/datasets/${DATASET}?organization_id=${organizationId}` +
-              `&from=${FROM}&to=`,
-            suffix: "",
-            firstDate: addDays(MISS_TO, MISS_RANGE_DAYS * missRuns++),
-          },
-        }),
-      },
-    ];
-
-    const runs: RunRecord[] = [];
+    const targets: Record<HttpId, () => Parameters<typeof runWrk>[0]["paths"]> = {
+      bare: () => rotate(cachedTo.map((_, i) => `/bare?i=${i}`)),
+      "authed-bare": () => datasetPaths,
+      l1: () => datasetPaths,
+      "bento-l1": () => datasetPaths,
+      "raw-select": () => rotate(keys.map((key) => `/raw-select?key=${encodeURIComponent(key)}`)),
+      "authed-select": () => datasetPaths,
+      l2: () => datasetPaths,
+      "bento-l2": () => datasetPaths,
+      miss: () => ({
+        kind: "dated",
+        prefix: `/datasets/${DATASET}?organization_id=${organizationId}&from=${FROM}&to=`,
+        suffix: "",
+        firstDate: addDays(MISS_TO, MISS_RANGE_DAYS * missRuns++),
+      }),
+    };
+    const origins: Record<HttpId, string> = {
+      bare: bare.origin,
+      "authed-bare": authedBare.origin,
+      l1: l1.origin,
+      "bento-l1": bentoL1.origin,
+      "raw-select": rawSelect.origin,
+      "authed-select": authedSelect.origin,
+      l2: l2.origin,
+      "bento-l2": bentoL2.origin,
+      miss: l1.origin,
+    };
+    const expected: Record<HttpId, "HIT" | "MISS" | "none"> = {
+      bare: "none",
+      "authed-bare": "HIT",
+      l1: "HIT",
+      "bento-l1": "HIT",
+      "raw-select": "none",
+      "authed-select": "HIT",
+      l2: "HIT",
+      "bento-l2": "HIT",
+      miss: "MISS",
+    };
+    const loaded: HttpId[] = ["bare", "authed-bare", "l1", "bento-l1"];
+    const single: HttpId[] = ["raw-select", "authed-select", "l2", "bento-l2"];
     const anomalies: string[] = [];
-    const levels = [...new Set([1, options.connections])];
-    const runScenario = async (scenario: Scenario, via: Via, connections: number, tags = 0) => {
-      if (options.warmupSeconds > 0) {
-        await runWrk({
-          ...scenario.target(via),
-          connections,
-          durationSeconds: options.warmupSeconds,
-          headers,
-        });
-      }
+    const results = new Map<string, WrkResult[]>();
+    const record = (name: string, result: WrkResult) =>
+      results.set(name, [...(results.get(name) ?? []), result]);
+    const runHttp = async (id: HttpId, connections: number, durationSeconds: number) => {
       const result = await runWrk({
-        ...scenario.target(via),
+        origin: origins[id],
+        paths: targets[id](),
         connections,
-        durationSeconds: options.durationSeconds,
+        durationSeconds,
         headers,
       });
-      const name = `${scenario.label} ${via} c=${connections}${tags ? ` (${tags} tags)` : ""}`;
       if (result.non2xx > 0 || result.socketErrors > 0) {
-        anomalies.push(`${name}: ${result.non2xx} non-2xx, ${result.socketErrors} socket errors`);
-      }
-      const expected = result.xCache[scenario.expect];
-      if (expected !== result.requests) {
         anomalies.push(
-          `${name}: ${result.requests - expected} of ${result.requests} responses had an ` +
-            `X-Cache other than ${scenario.expect}: ${JSON.stringify(result.xCache)}`,
+          `${id} c=${connections}: ${result.non2xx} non-2xx, ${result.socketErrors} socket errors`,
         );
       }
-      console.log(
-        `  ${name.padEnd(36)} ${result.requestsPerSecond.toFixed(0).padStart(7)} req/s  ` +
-          `p50 ${result.latencyMs.p50.toFixed(2)} ms  p99 ${result.latencyMs.p99.toFixed(2)} ms`,
-      );
-      runs.push({ scenario: scenario.id, via, connections, tags, httpHops: HOPS[via], result });
+      if (result.xCache[expected[id]] !== result.requests) {
+        anomalies.push(
+          `${id} c=${connections}: ${result.requests - result.xCache[expected[id]]} of ` +
+            `${result.requests} responses had an X-Cache other than ${expected[id]}: ` +
+            JSON.stringify(result.xCache),
+        );
+      }
+      return result;
     };
 
-    // Cached reads first; misses last, since they add rows to cache.entries.
-    for (const connections of levels) {
-      for (const via of ["direct", "gateway"] as const) {
-        for (const scenario of scenarios.filter((s) => s.id !== "miss")) {
-          await runScenario(scenario, via, connections);
-        }
-      }
-    }
-
-    // --- In-process driver baselines: the raw select, and cache.read as the store calls it. ---
-    const driver = createDatabaseClient(stack.dbUrl, { maxConnections: 5 });
     const store = new PostgresCacheStore(driver);
-    type DriverKind = "raw-select" | "cache.read";
-    const driverRuns: {
-      kind: DriverKind;
-      connections: number;
-      tags: number;
-      result: LoadResult;
-    }[] = [];
-    const operations: Record<DriverKind, (n: number) => Promise<void>> = {
-      "raw-select": async (n) => {
+    const driverOps = {
+      "raw-select": async (n: number) => {
         const [row] = await driver<{ body: string }[]>`
-          select body from cache.entries where key = ${keys[n % keys.length]!}`;
+          select body from cache.entries where key = ${keys[1 + (n % (keys.length - 1))]!}`;
         if (!row) throw new Error("cache-read: raw select found no row");
       },
-      "cache.read": async (n) => {
-        const read = await store.read(keys[n % keys.length]!, organizationId, Date.now());
+      "cache.read": async (n: number) => {
+        const read = await store.read(
+          keys[1 + (n % (keys.length - 1))]!,
+          organizationId,
+          Date.now(),
+        );
         if (read?.state !== "fresh") throw new Error(`cache-read: cache.read saw ${read?.state}`);
       },
     };
-    const runDriver = async (kind: DriverKind, connections: number, tags: number) => {
-      const load = (durationSeconds: number) =>
-        runQueryLoad({ concurrency: connections, durationSeconds, operation: operations[kind] });
-      if (options.warmupSeconds > 0) await load(options.warmupSeconds);
-      const result = await load(options.durationSeconds);
-      const name = `driver ${kind} c=${connections}${tags ? ` (${tags} tags)` : ""}`;
-      console.log(
-        `  ${name.padEnd(36)} ${result.requestsPerSecond.toFixed(0).padStart(7)} q/s    ` +
-          `p50 ${result.latencyMs.p50.toFixed(2)} ms  p99 ${result.latencyMs.p99.toFixed(2)} ms`,
-      );
-      driverRuns.push({ kind, connections, tags, result });
+    const driverP50 = new Map<string, number[]>();
+    const runDriver = async (kind: keyof typeof driverOps, label: string, seconds: number) => {
+      const result = await runQueryLoad({
+        concurrency: 1,
+        durationSeconds: seconds,
+        operation: driverOps[kind],
+      });
+      driverP50.set(label, [...(driverP50.get(label) ?? []), result.latencyMs.p50]);
+      return result;
     };
+
+    if (options.warmupSeconds > 0) {
+      for (const id of loaded) await runHttp(id, options.connections, options.warmupSeconds);
+      for (const id of single) await runHttp(id, 1, options.warmupSeconds);
+    }
+    const c = options.connections;
+    for (let round = 1; round <= options.samples; round++) {
+      const line: string[] = [];
+      for (const id of loaded) {
+        const result = await runHttp(id, c, options.durationSeconds);
+        record(`${id} c=${c}`, result);
+        line.push(`${id} ${result.requestsPerSecond.toFixed(0)}/s`);
+      }
+      for (const id of single) {
+        const result = await runHttp(id, 1, options.durationSeconds);
+        record(`${id} c=1`, result);
+        line.push(`${id} p50 ${result.latencyMs.p50.toFixed(3)}ms`);
+      }
+      for (const kind of ["raw-select", "cache.read"] as const) {
+        const result = await runDriver(kind, kind, options.durationSeconds);
+        line.push(`driver ${kind} p50 ${result.latencyMs.p50.toFixed(3)}ms`);
+      }
+      const miss = await runHttp("miss", 1, 1);
+      record("miss c=1", miss);
+      line.push(`miss p50 ${miss.latencyMs.p50.toFixed(1)}ms`);
+      console.log(`  round ${round}: ${line.join(", ")}`);
+    }
+
+    // --- cache.read once cache.tag_versions holds many tags (of other organizations). -----
     let tagRows = 0;
-    try {
-      for (const connections of levels) {
-        for (const kind of ["raw-select", "cache.read"] as const) {
-          await runDriver(kind, connections, 0);
-        }
+    if (options.tags > 0) {
+      await admin`
+        insert into cache.tag_versions (tag, version)
+        select 'org:' || gen_random_uuid() || ':dataset:' || ${DATASET}, 1
+        from generate_series(1, ${options.tags}::int)`;
+      await admin`analyze cache.tag_versions`;
+      const [count] = await admin<
+        { n: number }[]
+      >`select count(*)::int as n from cache.tag_versions`;
+      tagRows = count?.n ?? 0;
+      for (let round = 1; round <= options.samples; round++) {
+        await runDriver("raw-select", "raw-select (many tags)", options.durationSeconds);
+        await runDriver("cache.read", "cache.read (many tags)", options.durationSeconds);
       }
-
-      const missScenario = scenarios.find((s) => s.id === "miss")!;
-      for (const connections of levels) {
-        for (const via of ["direct", "gateway"] as const) {
-          await runScenario(missScenario, via, connections);
-        }
-      }
-
-      // --- An L2 hit once cache.tag_versions holds many tags (of other organizations). ------
-      if (options.tags > 0) {
-        await admin`
-          insert into cache.tag_versions (tag, version)
-          select 'org:' || gen_random_uuid() || ':dataset:' || ${DATASET}, 1
-          from generate_series(1, ${options.tags}::int)`;
-        await admin`analyze cache.tag_versions`;
-        const [count] = await admin<{ n: number }[]>`
-          select count(*)::int as n from cache.tag_versions`;
-        tagRows = count?.n ?? 0;
-        await runDriver("cache.read", 1, tagRows);
-        await runScenario(scenarios.find((s) => s.id === "l2")!, "direct", 1, tagRows);
-      }
-    } finally {
-      await driver.end({ timeout: 5 });
     }
     for (const anomaly of anomalies) console.warn(`  anomaly: ${anomaly}`);
 
-    // --- Report. -----------------------------------------------------------------------------
-    const c = options.connections;
-    const http = (id: ScenarioId, via: Via, connections: number) =>
-      runs.find((r) =>
-        r.scenario === id && r.via === via && r.connections === connections && r.tags === 0
-      )!.result;
-    const db = (kind: "raw-select" | "cache.read", connections: number) =>
-      driverRuns.find((r) => r.kind === kind && r.connections === connections && r.tags === 0)!
-        .result;
-    const measurements: Measurement[] = [];
-    const labels: Record<ScenarioId, string> = {
-      bare: "bare Deno.serve",
-      l1: "L1 hit",
-      "raw-select-http": "raw select (HTTP)",
-      l2: "L2 hit",
-      miss: "miss",
-    };
-    for (const via of ["direct", "gateway"] as const) {
-      for (const id of ["bare", "l1", "raw-select-http", "l2", "miss"] as const) {
-        const loaded = http(id, via, c);
-        const single = http(id, via, 1);
-        const name = `${labels[id]}, ${via} (${HOPS[via]} hop${HOPS[via] > 1 ? "s" : ""})`;
-        measurements.push(
-          {
-            name: `${name}: c=${c} throughput`,
-            value: round(loaded.requestsPerSecond),
-            unit: "req/s",
-          },
-          { name: `${name}: c=${c} p99`, value: loaded.latencyMs.p99, unit: "ms" },
-          { name: `${name}: c=1 p50`, value: single.latencyMs.p50, unit: "ms" },
-          { name: `${name}: c=1 p99`, value: single.latencyMs.p99, unit: "ms" },
-        );
-      }
-    }
-    for (const kind of ["raw-select", "cache.read"] as const) {
-      const loaded = db(kind, c);
-      const single = db(kind, 1);
-      const name = `driver ${kind} (no HTTP)`;
-      measurements.push(
-        { name: `${name}: c=${c} throughput`, value: round(loaded.requestsPerSecond), unit: "q/s" },
-        { name: `${name}: c=1 p50`, value: round3(single.latencyMs.p50), unit: "ms" },
-        { name: `${name}: c=1 p99`, value: round3(single.latencyMs.p99), unit: "ms" },
-      );
-    }
-    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
-    for (const via of ["direct", "gateway"] as const) {
-      measurements.push({
-        name: `ratio L1 hit / bare throughput, ${via} (target >= 0.5)`,
-        value: ratio(http("l1", via, c).requestsPerSecond, http("bare", via, c).requestsPerSecond),
+    // --- Figures. -----------------------------------------------------------------------------
+    const rps = (name: string) => results.get(name)!.map((r) => r.requestsPerSecond);
+    const p50 = (name: string) => results.get(name)!.map((r) => r.latencyMs.p50);
+    const figures: Figure[] = [
+      {
+        name: `L1 hit / bare Deno.serve, throughput c=${c}`,
         unit: "x",
-      });
-    }
-    for (const via of ["direct", "gateway"] as const) {
-      measurements.push({
-        name: `ratio L2 hit / driver raw select p50, ${via}, c=1 (target <= 1.5)`,
-        value: ratio(http("l2", via, 1).latencyMs.p50, db("raw-select", 1).latencyMs.p50),
+        samples: ratios(rps(`l1 c=${c}`), rps(`bare c=${c}`)),
+        goal: GOALS.l1VsBare,
+      },
+      {
+        name: `L1 hit / bare + auth & membership (same shell), throughput c=${c}`,
         unit: "x",
-      });
-    }
-    for (const via of ["direct", "gateway"] as const) {
-      measurements.push({
-        name: `ratio L2 hit / raw select over HTTP p50, ${via}, c=1 (equal hops)`,
-        value: ratio(
-          http("l2", via, 1).latencyMs.p50,
-          http("raw-select-http", via, 1).latencyMs.p50,
-        ),
+        samples: ratios(rps(`l1 c=${c}`), rps(`authed-bare c=${c}`)),
+      },
+      {
+        name: `L1 hit / BentoCache L1 (serialize: false), throughput c=${c}`,
         unit: "x",
-      });
-    }
-    measurements.push({
-      name: "ratio driver cache.read / raw select p50, c=1 (the SQL part of an L2 hit)",
-      value: ratio(db("cache.read", 1).latencyMs.p50, db("raw-select", 1).latencyMs.p50),
-      unit: "x",
-    });
-    for (const via of ["direct", "gateway"] as const) {
-      measurements.push({
-        name: `ratio miss / L2 hit p50, ${via}, c=1`,
-        value: ratio(http("miss", via, 1).latencyMs.p50, http("l2", via, 1).latencyMs.p50),
+        samples: ratios(rps(`l1 c=${c}`), rps(`bento-l1 c=${c}`)),
+        goal: GOALS.l1VsBento,
+        note:
+          "BentoCache measured L1-only: its serialize:false L1 crashes after an L2 refill (#111)",
+      },
+      {
+        name: "L2 hit / raw select over HTTP (same hop), p50 c=1",
         unit: "x",
-      });
-    }
-    if (tagRows > 0) {
-      const rows = tagRows.toLocaleString("en-US");
-      const driverRead = driverRuns.find((r) => r.tags > 0)!.result;
-      const l2Read = runs.find((r) => r.tags > 0)!.result;
-      measurements.push(
-        {
-          name: `driver cache.read, ${rows} rows in cache.tag_versions: c=1 p50`,
-          value: round3(driverRead.latencyMs.p50),
-          unit: "ms",
-        },
-        {
-          name: `L2 hit, direct (1 hop), ${rows} rows in cache.tag_versions: c=1 p50`,
-          value: l2Read.latencyMs.p50,
-          unit: "ms",
-        },
-        {
-          name: `ratio cache.read p50 with ${rows} tags / with none`,
-          value: ratio(driverRead.latencyMs.p50, db("cache.read", 1).latencyMs.p50),
+        samples: ratios(p50("l2 c=1"), p50("raw-select c=1")),
+        goal: GOALS.l2VsRawSelect,
+      },
+      {
+        name: "L2 hit / raw select + auth & membership (same shell), p50 c=1",
+        unit: "x",
+        samples: ratios(p50("l2 c=1"), p50("authed-select c=1")),
+      },
+      {
+        name: "L2 hit / BentoCache untagged L2 (knex), p50 c=1",
+        unit: "x",
+        samples: ratios(p50("l2 c=1"), p50("bento-l2 c=1")),
+        goal: GOALS.l2VsBento,
+        note: "BentoCache's L2 read checks no tags",
+      },
+      {
+        name: "cache.read / raw primary-key select, driver p50 c=1 (SQL only)",
+        unit: "x",
+        samples: ratios(driverP50.get("cache.read")!, driverP50.get("raw-select")!),
+        goal: GOALS.cacheReadVsSelect,
+      },
+      ...(tagRows > 0
+        ? [{
+          name: `cache.read / raw select with ${tagRows.toLocaleString("en-US")} tag rows, p50 c=1`,
           unit: "x",
-        },
-      );
-    }
-    measurements.push({ name: "response body", value: bodyBytes, unit: "bytes" });
+          samples: ratios(
+            driverP50.get("cache.read (many tags)")!,
+            driverP50.get("raw-select (many tags)")!,
+          ),
+        }]
+        : []),
+      {
+        name: "miss / L2 hit, p50 c=1",
+        unit: "x",
+        samples: ratios(p50("miss c=1"), p50("l2 c=1")),
+      },
+      ...loaded.map((id) => ({
+        name: `${id}: throughput c=${c}`,
+        unit: "req/s",
+        samples: rps(`${id} c=${c}`),
+      })),
+      ...single.map((id) => ({ name: `${id}: p50 c=1`, unit: "ms", samples: p50(`${id} c=1`) })),
+      { name: "miss: p50 c=1", unit: "ms", samples: p50("miss c=1") },
+      { name: "driver raw select: p50 c=1", unit: "ms", samples: driverP50.get("raw-select")! },
+      { name: "driver cache.read: p50 c=1", unit: "ms", samples: driverP50.get("cache.read")! },
+    ];
 
     const [server] = await admin<{ version: string }[]>`select version()`;
     return {
       name: "cache-read",
       description: `${DATASET} of one organization (${generated.invoiceLines} invoice lines, ` +
-        `${bodyBytes}-byte body) under wrk on loopback: L1 hit, L2 hit and miss vs a bare ` +
-        "Deno.serve and a raw primary-key select, direct (1 HTTP hop) and through the gateway (2)",
-      measurements,
+        `${bodyBytes}-byte body) under wrk on loopback, 1 HTTP hop: L1 hit, L2 hit and miss vs ` +
+        "bare, auth-only and raw-select baselines and BentoCache 1.6.1 in the same shell",
+      figures,
+      measurements: [{ name: "response body", value: bodyBytes, unit: "bytes" }],
+      notes: [
+        "BentoCache L1 (memoryDriver serialize:false) runs without an L2: with one it crashes on " +
+        "a read after a refill from L2 (BentoCache issue #111).",
+        "BentoCache L2 (knexDriver, Postgres, pool 5) runs without an L1 and without tags.",
+        ...anomalies.map((anomaly) => `anomaly: ${anomaly}`),
+      ],
       context: {
         options,
         method: {
           loadGenerator: `${wrkVersion}, 1 thread, closed loop, keep-alive; warm-up ` +
-            `${options.warmupSeconds}s then ${options.durationSeconds}s per run`,
-          hops: "direct: client -> function process (1 HTTP hop); gateway: client -> local " +
-            "gateway (local-stack/gateway.ts, verifies the JWT) -> function process (2 HTTP hops). " +
-            "bare and raw-select run as function processes too. driver baselines run in the " +
-            "benchmark process with createDatabaseClient (5 connections), no HTTP.",
-          l1Hit: `datasets process with the default cache configuration, ${options.keys} warmed ` +
-            "keys in round robin",
-          l2Hit: "a second datasets process with CACHE_L1_MAX_BYTES=1kb (below the body size, so " +
-            "its L1 refuses every entry: each read runs cache.read), same keys in round robin so " +
-            "single-flight never merges concurrent reads",
-          miss: "a new `to` date per request (a key never cached) on the default process: L1 " +
-            "miss, L2 miss, lease, compute as the caller (RLS), cache.write",
-          probe: { deletedKey: keys[0], defaultProcess: probeL1, l1OffProcess: probeL2 },
-          manyTags: `last, ${options.tags} tags of other organizations were added to ` +
-            "cache.tag_versions (rows are never deleted there) and cache.read / an L2 hit " +
-            "measured again at c=1",
+            `${options.warmupSeconds}s per server, then ${options.samples} rounds of ` +
+            `${options.durationSeconds}s per server; ratios pair runs of the same round`,
+          probe: { deletedKey: probeKey, defaultProcess: probeL1, l1OffProcess: probeL2 },
         },
         dataset: DATASET,
         organizationId,
         bodyBytes,
         generator: { ...generator },
-        anomalies,
-        runs,
-        driverRuns,
+        tagRows,
+        runs: Object.fromEntries(results),
+        driverP50: Object.fromEntries(driverP50),
         cpus: navigator.hardwareConcurrency,
         deno: Deno.version.deno,
         postgres: server?.version,
       },
     };
   } finally {
-    for (const gateway of gateways) await gateway.stop().catch(() => {});
     for (const process of processes) await process.stop().catch(() => {});
+    await driver.end({ timeout: 5 });
     await admin.end({ timeout: 5 });
     await Deno.remove(workDir, { recursive: true }).catch(() => {});
   }
-}
-
-function round(value: number): number {
-  return Math.round(value);
-}
-
-function round3(value: number): number {
-  return Math.round(value * 1000) / 1000;
 }

@@ -16,4 +16,6 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   invalidation: () => import("./invalidation_bench.ts"),
   nightly: () => import("./nightly_bench.ts"),
   "client-revalidation": () => import("./client_revalidation_bench.ts"),
+  "cold-burst": () => import("./cold_burst_bench.ts"),
+  zipf: () => import("./zipf_bench.ts"),
 };

@@ -48,6 +48,7 @@ export interface WrkResult {
   readonly latencyMs: {
     readonly p50: number;
     readonly p90: number;
+    readonly p95: number;
     readonly p99: number;
     readonly max: number;
     readonly mean: number;
@@ -149,11 +150,12 @@ done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     'WRKJSON {"requests":%d,"duration_us":%d,"bytes":%d,"non2xx":%d,"socket_errors":%d,' ..
-    '"p50":%.1f,"p90":%.1f,"p99":%.1f,"max":%.1f,"mean":%.1f,' ..
+    '"p50":%.1f,"p90":%.1f,"p95":%.1f,"p99":%.1f,"max":%.1f,"mean":%.1f,' ..
     '"HIT":%d,"MISS":%d,"STALE":%d,"none":%d,"other":%d}\\n',
     summary.requests, summary.duration, summary.bytes, e.status,
     e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency:percentile(50), latency:percentile(90), latency:percentile(95),
+    latency:percentile(99),
     latency.max, latency.mean, c.hit, c.miss, c.stale, c.none, c.other))
 end
 `;
@@ -167,6 +169,7 @@ interface WrkJson {
   socket_errors: number;
   p50: number;
   p90: number;
+  p95: number;
   p99: number;
   max: number;
   mean: number;
@@ -216,6 +219,7 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
       latencyMs: {
         p50: raw.p50 / 1000,
         p90: raw.p90 / 1000,
+        p95: raw.p95 / 1000,
         p99: raw.p99 / 1000,
         max: raw.max / 1000,
         mean: raw.mean / 1000,

@@ -20,12 +20,13 @@ import type { CacheEntry } from "./entry.ts";
 import {
   CacheComputeError,
   CacheSerializationError,
+  InvalidCacheKeyError,
   isCallerFault,
   isComputeFailure,
 } from "./errors.ts";
 import { computeEtag } from "./etag.ts";
 import { CacheEvents, type CacheSource } from "./events.ts";
-import { HitRecorder } from "./hit_recorder.ts";
+import { HitRecorder, type HitTarget } from "./hit_recorder.ts";
 import { L1Cache, type L1Lookup } from "./l1_cache.ts";
 import type { CacheStore, InvalidationMode, StoreReadResult, TagChange } from "./l2_store.ts";
 import { Revalidator } from "./revalidator.ts";
@@ -54,6 +55,13 @@ export interface CacheGetOptions<T> {
   readonly dataset: string;
   /** Dataset parameters, canonicalized into the key. @default {{}} */
   readonly params?: CacheParams;
+  /**
+   * The key, when the caller already computed `cacheKey` of these parts (e.g. once
+   * per URL): a hit then does no canonicalization. It must start with
+   * `<organizationId>:<dataset>:` ({@linkcode InvalidCacheKeyError} otherwise), and an
+   * entry is served only to the organization and dataset it was stored for.
+   */
+  readonly key?: string;
   /** Custom tag names (scoped to the organization). @default {[]} */
   readonly tags?: readonly string[];
   /** Produces the value on a miss or a refresh. */
@@ -126,17 +134,28 @@ export class CacheStack {
    */
   async get<T>(options: CacheGetOptions<T>): Promise<CacheResult> {
     const startedAt = this.#clock.now();
-    const target = this.#target(options);
-    if (this.#config.enabled === false) return await this.#bypass(target, this.#work(options));
+    const key = options.key ?? cacheKey(options);
+    if (this.#config.enabled === false) {
+      return await this.#bypass(this.#target(options, key), this.#work(options));
+    }
     const revalidate = options.revalidate === true;
     if (revalidate) await this.l1.syncNow().catch(() => {}); // a failed sync: L1 syncs again or misses
-    const lookup = await this.#lookupL1(target.key);
-    if (lookup.hit?.state === "fresh") {
-      const result = this.#result(target, lookup.hit.entry, "HIT", "l1");
-      this.#observe(target, result, false, this.#clock.now() - startedAt);
+    const lookup = await this.#lookupL1(key);
+    const hit = lookup.hit;
+    // The hit path: no key, tags or policy to build; the entry says whose it is.
+    if (
+      hit?.state === "fresh" && hit.entry.dataset === options.dataset &&
+      (hit.entry.organizationId === options.organizationId ||
+        hit.entry.organizationId === options.organizationId.toLowerCase())
+    ) {
+      const now = this.#clock.now();
+      const tier = policyFor(this.#config, hit.entry.dataset).tier;
+      const result = cacheResult(hit.entry, { status: "HIT", source: "l1", tier, now });
+      this.#observe(hit.entry, result, false, now - startedAt);
       return result;
     }
-    const flight = revalidate ? `${target.key}\u0000revalidate` : target.key;
+    const target = this.#target(options, key);
+    const flight = revalidate ? `${key}\u0000revalidate` : key;
     const joined = this.#flights.has(flight);
     const result = await this.#flights.run(
       flight,
@@ -269,10 +288,17 @@ export class CacheStack {
     return this.#tasks.idle();
   }
 
-  #target<T>(options: CacheGetOptions<T>): ComputeTarget {
+  #target<T>(options: CacheGetOptions<T>, key: string): ComputeTarget {
+    const organizationId = options.organizationId.toLowerCase();
+    if (options.key !== undefined && !key.startsWith(`${organizationId}:${options.dataset}:`)) {
+      throw new InvalidCacheKeyError(
+        `Invalid cache key: expected it to start with ${organizationId}:${options.dataset}: ` +
+          `received ${JSON.stringify(key.slice(0, 120))}`,
+      );
+    }
     return {
-      key: cacheKey(options),
-      organizationId: options.organizationId.toLowerCase(),
+      key,
+      organizationId,
       dataset: options.dataset,
       tags: entryTags(options.organizationId, options.dataset, options.tags),
       policy: policyFor(this.#config, options.dataset),
@@ -318,7 +344,7 @@ export class CacheStack {
    * that ran the computation, a `wait` for reads that joined it in this isolate
    * (`joined`) or got another instance's (source `l2`).
    */
-  #observe(target: ComputeTarget, result: CacheResult, joined: boolean, latencyMs: number): void {
+  #observe(target: HitTarget, result: CacheResult, joined: boolean, latencyMs: number): void {
     const kind = result.status === "HIT"
       ? "hit"
       : result.status === "STALE"
@@ -327,6 +353,7 @@ export class CacheStack {
       ? "wait"
       : "miss";
     this.hits.record(kind, target, latencyMs);
+    if (!this.events.has(`cache:${kind}`)) return;
     this.events.emit(`cache:${kind}`, {
       key: target.key,
       organizationId: target.organizationId,

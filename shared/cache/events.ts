@@ -90,6 +90,11 @@ export class CacheEvents {
     return () => listeners.delete(listener);
   }
 
+  /** True when `name` has a listener: lets a hot path skip building an event nobody hears. */
+  has(name: CacheEventName): boolean {
+    return (this.#listeners.get(name)?.size ?? 0) > 0;
+  }
+
   /** Calls the listeners of `name` with `event`. */
   emit<N extends CacheEventName>(name: N, event: CacheEventMap[N]): void {
     const listeners = this.#listeners.get(name);

@@ -25,7 +25,8 @@ function sqlState(error: unknown): string | undefined {
 
 /**
  * Computes one organization's dataset through `analytics.dataset_json`, in a
- * transaction that runs as the caller (`set local role` + `request.jwt.claims`)
+ * transaction that runs as the caller (local `role` and `request.jwt.claims`, set in
+ * one statement as PostgREST sets them)
  * so Row Level Security is the guard even after the membership check.
  */
 export async function queryDataset(
@@ -37,12 +38,10 @@ export async function queryDataset(
 ): Promise<DatasetDocument> {
   try {
     return await sql.begin(async (tx) => {
-      await tx`select set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true)`;
-      await tx.unsafe(
-        caller.role === "service_role"
-          ? "set local role service_role"
-          : "set local role authenticated",
-      );
+      // One statement, as PostgREST does: setting `role` locally is `set local role`.
+      await tx`
+        select set_config('role', ${caller.role}, true),
+               set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true)`;
       const [row] = await tx<{ document: DatasetDocument }[]>`
         select analytics.dataset_json(${dataset}, ${organizationId}, ${
         tx.json(params)

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { LRUCache } from "lru-cache";
+import { cacheKey } from "../cache/cache_key.ts";
 import { InvalidRequestError, NotFoundError } from "../http/errors.ts";
 import { queryParams } from "../http/query_params.ts";
 import { parseOrThrow } from "../http/validation.ts";
@@ -14,6 +15,8 @@ export interface DatasetRequest {
   readonly organizationId: string;
   /** Dataset parameters, typed and canonical (e.g. `limit=010` → 10). */
   readonly params: DatasetParams;
+  /** `cacheKey` of the organization, dataset and params: computed once per URL. */
+  readonly key: string;
 }
 
 /**
@@ -43,7 +46,9 @@ export function parseDatasetRequest(url: URL): DatasetRequest {
     );
   }
   const params = parseOrThrow(DATASET_PARAMETERS[name], rest, `parameters for ${name}`);
-  return { dataset: name, organizationId: organization.data.toLowerCase(), params };
+  const owner = organization.data.toLowerCase();
+  const key = cacheKey({ organizationId: owner, dataset: name, params });
+  return { dataset: name, organizationId: owner, params, key };
 }
 
 /**

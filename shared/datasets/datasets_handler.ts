@@ -68,7 +68,9 @@ export function createDatasetsHandler(
     log.dataset = target.dataset;
     log.organization_id = target.organizationId;
     const { caller, userId } = await authorize(request, target, deps);
-    const params: CacheParams = DATASETS[target.dataset].userScoped
+    // The URL's key, computed once per URL, unless the rows depend on the caller.
+    const userScoped = DATASETS[target.dataset].userScoped;
+    const params: CacheParams = userScoped
       ? { ...target.params, user: userId ?? "service_role" }
       : target.params;
     const result = await deps.cache.get<DatasetDocument>({
@@ -77,6 +79,7 @@ export function createDatasetsHandler(
       params,
       // `Cache-Control: no-cache`: the caller knows of an invalidation (a broadcast).
       revalidate: NO_CACHE.test(request.headers.get("cache-control") ?? ""),
+      ...(userScoped ? {} : { key: target.key }),
       compute: () =>
         queryDataset(deps.sql, caller, target.dataset, target.organizationId, target.params),
       serialize: (document) =>

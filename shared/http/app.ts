@@ -59,6 +59,8 @@ const ALLOWED_HEADERS = [
   "apikey",
   "content-type",
   "if-none-match",
+  // `no-cache` from the client package: it knows of an invalidation (see datasets_handler.ts).
+  "cache-control",
   "x-request-id",
 ];
 

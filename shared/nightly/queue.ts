@@ -38,11 +38,12 @@ export interface EnqueuedRun {
 export async function enqueueDueOrganizations(
   sql: Sql,
   now: Date,
-  settings: Pick<NightlySettings, "localTime" | "runTimeoutMs">,
+  settings: Pick<NightlySettings, "localTime" | "runTimeoutMs" | "minAgeMs">,
 ): Promise<EnqueuedRun | null> {
   const [run] = await sql<EnqueuedRun[]>`
     select run_id, job_count from nightly.enqueue_due_organizations(
-      ${now}, ${settings.localTime}::time, ${intervalOf(settings.runTimeoutMs)}::interval)`;
+      ${now}, ${settings.localTime}::time, ${intervalOf(settings.runTimeoutMs)}::interval,
+      ${intervalOf(settings.minAgeMs)}::interval)`;
   return run ?? null;
 }
 

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import type { Sql } from "postgres";
 import { CacheStack } from "../../shared/cache/cache_stack.ts";
 import { FakeClock } from "../../shared/util/clock.ts";
-import { CacheComputeError } from "../../shared/cache/errors.ts";
+import { cacheKey } from "../../shared/cache/cache_key.ts";
+import { CacheComputeError, InvalidCacheKeyError } from "../../shared/cache/errors.ts";
 import type { CacheEventName } from "../../shared/cache/events.ts";
 import type { HitBatch } from "../../shared/cache/l2_store.ts";
 import { PostgresCacheStore } from "../../shared/cache/postgres_store.ts";
@@ -486,3 +487,29 @@ Deno.test("CacheStack hands background refreshes to EdgeRuntime.waitUntil when i
     await sql.end();
   }
 });
+
+Deno.test("CacheStack.get with a precomputed key: hits skip the key, and a key never crosses tenants", () =>
+  withStack(async ({ stack, org }) => {
+    const counter = countingCompute();
+    const key = cacheKey({ organizationId: org, dataset: "price-alerts", params: { limit: 5 } });
+    const read = (options: { organizationId: string; dataset: string; key: string }) =>
+      stack.get({ ...options, params: { limit: 5 }, ...counter });
+
+    const miss = await read({ organizationId: org, dataset: "price-alerts", key });
+    assert.equal(miss.key, key);
+    const hit = await read({ organizationId: org.toUpperCase(), dataset: "price-alerts", key });
+    assert.deepEqual([hit.status, hit.source, hit.body], ["HIT", "l1", miss.body]);
+    assert.equal(counter.calls, 1);
+
+    // Another organization (or dataset) naming this key gets an error, never these bytes.
+    const other = newOrganizationId();
+    for (
+      const wrong of [{ organizationId: other, dataset: "price-alerts" }, {
+        organizationId: org,
+        dataset: "supplier-data",
+      }]
+    ) {
+      await assert.rejects(read({ ...wrong, key }), InvalidCacheKeyError);
+    }
+    assert.equal(counter.calls, 1);
+  }));

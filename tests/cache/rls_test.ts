@@ -8,7 +8,7 @@ import { type Actor, asActor } from "../support/as_role.ts";
 import { connectAsSuperuser } from "../support/stack.ts";
 import { newOrganizationId } from "./support.ts";
 
-const TABLES = ["entries", "tag_versions", "leases", "counters"] as const;
+const TABLES = ["entries", "tag_versions", "leases", "counters", "pending_purges"] as const;
 /** Tables the service side may only read and append to (an audit is never rewritten). */
 const APPEND_ONLY_TABLES = ["invalidation_audit"] as const;
 /** Counters the service side reads and advances but never deletes (seq must never go back). */
@@ -44,6 +44,12 @@ const STATEMENTS: Record<string, (tx: TransactionSql) => Promise<unknown>> = {
   "cache.tag_changes": (tx) => tx`select cache.tag_changes()`,
   "cache.record_hits": (tx) => tx`select cache.record_hits('[]', '[]')`,
   "cache.cleanup": (tx) => tx`select * from cache.cleanup()`,
+  // A trigger function: exercised through the purge that fires it.
+  "cache.record_purge": (tx) =>
+    tx`select * from cache.invalidate_tags(${[`org:${org}:tag:record-purge`]}, 'purge')`,
+  "cache.delete_purged_entries": (tx) =>
+    tx`select cache.delete_purged_entries(${`org:${org}`}, 1, 10)`,
+  "cache.tag_names": (tx) => tx`select cache.tag_names('{"b": 1, "a": 2}')`,
   "cache.dataset_tag": (tx) => tx`select cache.dataset_tag(${org}::uuid, 'price-alerts')`,
   "cache.organization_tag": (tx) => tx`select cache.organization_tag(${org}::uuid)`,
 };

@@ -305,6 +305,8 @@ Deno.test("cache.invalidate_tags costs one tag row, whatever the number of entri
         invalidation_audit: 0,
         invalidation_sequences: 0,
         leases: 0,
+        // A purge is recorded for the cleanup: one row per tag too.
+        pending_purges: 1,
         tag_versions: 1,
       });
       assert.deepEqual(costs[1], costs[0]);

@@ -246,3 +246,92 @@ Deno.test("nightly.enqueue_due_organizations: catch-up, new and suspended organi
     await sql.end();
   }
 });
+
+Deno.test("nightly.enqueue_due_organizations: unchanged organizations are settled by the tick, not queued", async (t) => {
+  const sql = connectAsSuperuser(1);
+  const tick = "2026-06-10T12:05:00Z";
+  const hoursBefore = (hours: number) => new Date(Date.parse(tick) - hours * 3_600_000);
+  const setState = (tx: TransactionSql, id: string, rebuiltAt: Date, changedAt: Date | null) =>
+    tx`insert into analytics.organization_state (organization_id, last_rebuilt_at, last_changed_at)
+       values (${id}, ${rebuiltAt}, ${changedAt})
+       on conflict (organization_id) do update
+         set last_rebuilt_at = excluded.last_rebuilt_at, last_changed_at = excluded.last_changed_at`;
+  const jobs = (tx: TransactionSql, ids: string[]) =>
+    tx<
+      { organization_id: string; status: string; skip_reason: string | null; finished: boolean }[]
+    >`
+      select organization_id, status::text, skip_reason, finished_at is not null as finished
+      from nightly.organization_runs where organization_id in ${tx(ids)}`;
+  try {
+    await t.step("only changed, stale or never rebuilt organizations are queued", async () => {
+      await rolledBack(sql, async (tx) => {
+        const [fresh, dirty, old, never] = await createOrganizations(tx, [{}, {}, {}, {}]);
+        await setState(tx, fresh!.id, hoursBefore(2), hoursBefore(3));
+        await setState(tx, dirty!.id, hoursBefore(2), hoursBefore(1));
+        await setState(tx, old!.id, hoursBefore(13), null);
+        const [run] = await tx<{ run_id: string; job_count: number }[]>`
+          select * from nightly.enqueue_due_organizations(${tick}, '02:00', '30 minutes', '12 hours')`;
+        const byId = new Map(
+          (await jobs(tx, [fresh!.id, dirty!.id, old!.id, never!.id])).map((
+            j,
+          ) => [j.organization_id, j]),
+        );
+        assert.deepEqual(
+          [fresh!, dirty!, old!, never!].map((o) => {
+            const job = byId.get(o.id)!;
+            return [job.status, job.skip_reason, job.finished];
+          }),
+          [["skipped", "unchanged", true], ["queued", null, false], ["queued", null, false], [
+            "queued",
+            null,
+            false,
+          ]],
+        );
+        const [counts] = await tx<
+          { job_count: number; pending_count: number; skipped_count: number }[]
+        >`
+          select job_count, pending_count, skipped_count from nightly.runs where id = ${
+          run!.run_id
+        }`;
+        assert.deepEqual({ ...counts }, {
+          job_count: run!.job_count,
+          pending_count: run!.job_count - 1,
+          skipped_count: 1,
+        });
+      });
+    });
+
+    await t.step(
+      "a night with nothing to rebuild is closed by the tick, with its summary",
+      async () => {
+        await rolledBack(sql, async (tx) => {
+          // Every active organization of this transaction's view is unchanged and recent.
+          await createOrganizations(tx, [{}, {}]);
+          await tx`
+          insert into analytics.organization_state (organization_id, last_rebuilt_at)
+          select id, ${hoursBefore(1)} from public.organizations
+          on conflict (organization_id) do update
+            set last_rebuilt_at = excluded.last_rebuilt_at, last_changed_at = null`;
+          const [run] = await tx<{ run_id: string; job_count: number }[]>`
+          select * from nightly.enqueue_due_organizations(${tick})`;
+          const [state] = await tx<
+            { status: string; pending_count: number; skipped_count: number }[]
+          >`
+          select status::text, pending_count, skipped_count from nightly.runs where id = ${
+            run!.run_id
+          }`;
+          assert.deepEqual({ ...state }, {
+            status: "completed",
+            pending_count: 0,
+            skipped_count: run!.job_count,
+          });
+          const notices = await tx`
+          select 1 from nightly.webhook_outbox where run_id = ${run!.run_id}`;
+          assert.equal(notices.length, 1, "the run summary is written");
+        });
+      },
+    );
+  } finally {
+    await sql.end();
+  }
+});

@@ -55,6 +55,8 @@ const app = createShell({
   log,
   // The answer depends on who calls (a member, another user, no one).
   vary: ["Authorization", "apikey"],
+  // The server cache's window of the body (see dataset_response.ts).
+  exposeHeaders: ["x-generated-at", "x-fresh-until"],
 });
 app.on(
   ["GET", "HEAD"],
