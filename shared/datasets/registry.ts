@@ -48,7 +48,11 @@ export interface DatasetDefinition {
   readonly parameters: Readonly<Record<string, ParameterKind>>;
   /** Base tables the computation reads (`public.<table>`), sorted. */
   readonly sourceTables: readonly BaseTable[];
-  /** True when rows depend on the caller, not only the organization: the cache key adds the user. */
+  /**
+   * True when rows depend on the caller, not only the organization: the cache key adds the user.
+   * Every dataset reading per-user state (`user_preferences`) is (the SQL registry's check
+   * `datasets_per_user_state_is_user_scoped` refuses one that is not).
+   */
   readonly userScoped: boolean;
   /** One line for the README table. */
   readonly description: string;
@@ -102,9 +106,10 @@ export const DATASETS = {
     freshness: "REAL_TIME",
     retention: "SHORT",
     parameters: { ...WINDOW, supplier_id: "uuid", threshold_percent: "percent" },
-    // user_preferences: the default threshold is the caller's preference.
+    // user_preferences: the default threshold is the caller's preference, so the
+    // rows depend on the caller (user-scoped).
     sourceTables: ["invoice_lines", "invoices", "products", "suppliers", "user_preferences"],
-    userScoped: false,
+    userScoped: true,
     description: "latest prices that moved by at least a threshold against earlier purchases",
   },
   "supplier-data": {

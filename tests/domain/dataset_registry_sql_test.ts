@@ -59,6 +59,13 @@ Deno.test("a registration with a missing piece fails when it is written", async 
       /source tables must be public tables with organization_id: no_such_table/,
     ],
     [
+      "per-user state without user scoping",
+      `insert into analytics.datasets (name, position, source, freshness_tier, retention_tier,
+         source_tables, description)
+       values ('x-live', 1000, 'live', 'STABLE', 'LONG', '{invoices,user_preferences}', 'x')`,
+      /datasets_per_user_state_is_user_scoped/,
+    ],
+    [
       "a missing compute function",
       `insert into analytics.datasets (name, position, source, freshness_tier, retention_tier,
          source_tables, snapshot_table, compute_function, row_order, description)
