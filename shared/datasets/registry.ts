@@ -16,8 +16,13 @@
  */
 import type { FreshnessTier, RetentionTier } from "../cache/tiers.ts";
 
-/** A base table (schema `public`) whose writes can change a dataset. */
+/**
+ * A base table (schema `public`) whose writes can change a dataset. `organizations`
+ * counts only through its `time_zone` (the default date windows of live datasets end
+ * today in the organization's time zone): the write trigger ignores its other columns.
+ */
 export type BaseTable =
+  | "organizations"
   | "suppliers"
   | "locations"
   | "products"
@@ -106,9 +111,17 @@ export const DATASETS = {
     freshness: "REAL_TIME",
     retention: "SHORT",
     parameters: { ...WINDOW, supplier_id: "uuid", threshold_percent: "percent" },
+    // organizations: the default window ends today in its time zone.
     // user_preferences: the default threshold is the caller's preference, so the
     // rows depend on the caller (user-scoped).
-    sourceTables: ["invoice_lines", "invoices", "products", "suppliers", "user_preferences"],
+    sourceTables: [
+      "invoice_lines",
+      "invoices",
+      "organizations",
+      "products",
+      "suppliers",
+      "user_preferences",
+    ],
     userScoped: true,
     description: "latest prices that moved by at least a threshold against earlier purchases",
   },
@@ -117,7 +130,8 @@ export const DATASETS = {
     freshness: "STABLE",
     retention: "LONG",
     parameters: { ...WINDOW, supplier_id: "uuid" },
-    sourceTables: ["invoice_lines", "invoices", "suppliers"],
+    // organizations: the default window ends today in its time zone.
+    sourceTables: ["invoice_lines", "invoices", "organizations", "suppliers"],
     userScoped: false,
     description: "suppliers with their recent activity",
   },
@@ -126,7 +140,8 @@ export const DATASETS = {
     freshness: "STABLE",
     retention: "VERY_LONG",
     parameters: WINDOW,
-    sourceTables: ["invoices", "locations"],
+    // organizations: the default window ends today in its time zone.
+    sourceTables: ["invoices", "locations", "organizations"],
     userScoped: false,
     description: "locations with their recent activity",
   },
