@@ -1,7 +1,8 @@
 /**
  * Hourly series of cache reads (`cache.counters`), for charts over time: per hour,
- * hits, stale hits, misses, compute failures and the latency histograms of each
- * kind of read, overall and per dataset. Hours without reads are present with zeros.
+ * hits, stale hits, misses, waits, compute failures and the latency histograms of
+ * each kind of read, overall and per dataset. Hours without reads are present with
+ * zeros. Summed over the window they equal `/metrics` (`readMetricsSnapshot`).
  *
  * @module
  */
@@ -19,9 +20,12 @@ export interface SeriesPoint {
   readonly hour: string;
   readonly hits: number;
   readonly stale_hits: number;
+  /** Reads that ran the computation. */
   readonly misses: number;
+  /** Reads answered by another read's computation (single-flight or lease): not misses. */
+  readonly waits: number;
   readonly compute_failures: number;
-  /** (hits + stale hits) / reads; null in an hour without reads. */
+  /** (hits + stale hits) / (hits + stale hits + misses), waits excluded; null without lookups. */
   readonly hit_rate: number | null;
   /** Reads per latency bucket (bounds in `READ_LATENCY_BOUNDS_MS`, then slower), by kind. */
   readonly latency: { hit: LatencyCounts; stale: LatencyCounts; miss: LatencyCounts };
@@ -52,6 +56,7 @@ interface SeriesRow {
   hits: number;
   stale_hits: number;
   misses: number;
+  waits: number;
   compute_failures: number;
   hit_latency: number[];
   stale_latency: number[];
@@ -62,6 +67,7 @@ interface Accumulator {
   hits: number;
   stale_hits: number;
   misses: number;
+  waits: number;
   compute_failures: number;
   latency: { hit: LatencyCounts; stale: LatencyCounts; miss: LatencyCounts };
 }
@@ -71,6 +77,7 @@ function emptyAccumulator(): Accumulator {
     hits: 0,
     stale_hits: 0,
     misses: 0,
+    waits: 0,
     compute_failures: 0,
     latency: { hit: emptyLatencyCounts(), stale: emptyLatencyCounts(), miss: emptyLatencyCounts() },
   };
@@ -80,6 +87,7 @@ function add(into: Accumulator, row: SeriesRow): void {
   into.hits += row.hits;
   into.stale_hits += row.stale_hits;
   into.misses += row.misses;
+  into.waits += row.waits;
   into.compute_failures += row.compute_failures;
   addLatencyCounts(into.latency.hit, row.hit_latency);
   addLatencyCounts(into.latency.stale, row.stale_latency);
@@ -113,7 +121,7 @@ export async function readMetricsSeries(sql: Sql, query: SeriesQuery): Promise<M
     ), totals as (
       select bucket_start, dataset, sum(hits)::float8 as hits,
         sum(stale_hits)::float8 as stale_hits, sum(misses)::float8 as misses,
-        sum(compute_failures)::float8 as compute_failures
+        sum(waits)::float8 as waits, sum(compute_failures)::float8 as compute_failures
       from scoped group by bucket_start, dataset
     ), buckets as (
       select scoped.bucket_start, scoped.dataset, x.bucket, sum(x.hit)::float8 as hit,
@@ -124,13 +132,13 @@ export async function readMetricsSeries(sql: Sql, query: SeriesQuery): Promise<M
       group by scoped.bucket_start, scoped.dataset, x.bucket
     )
     select totals.bucket_start as hour, totals.dataset, totals.hits, totals.stale_hits,
-      totals.misses, totals.compute_failures,
+      totals.misses, totals.waits, totals.compute_failures,
       array_agg(buckets.hit order by buckets.bucket) as hit_latency,
       array_agg(buckets.stale order by buckets.bucket) as stale_latency,
       array_agg(buckets.miss order by buckets.bucket) as miss_latency
     from totals join buckets using (bucket_start, dataset)
     group by totals.bucket_start, totals.dataset, totals.hits, totals.stale_hits, totals.misses,
-      totals.compute_failures`;
+      totals.waits, totals.compute_failures`;
   const hours = Array.from(
     { length: query.windowHours },
     (_, i) => new Date(since.getTime() + i * 3_600_000).toISOString(),

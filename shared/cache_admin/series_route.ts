@@ -19,8 +19,8 @@ const querySchema = z.object({
 /**
  * `GET /cache-admin/metrics/series[?organization_id=][&hours=24][&dataset=]`: the
  * reads of each of the last `hours` hourly buckets (1..720, the current one
- * included, hours without reads as zeros): hits, stale hits, misses, compute
- * failures, hit rate and latency histograms (`latency_bounds_ms`, then slower),
+ * included, hours without reads as zeros): hits, stale hits, misses, waits
+ * (reads answered by another read's computation), compute failures, hit rate and latency histograms (`latency_bounds_ms`, then slower),
  * overall and per dataset. Scoped as `/metrics`: owners and admins name their
  * organization, the service role may omit it (every organization).
  */

@@ -31,16 +31,16 @@ const VIEWS = [
   "live",
 ];
 
-/** Counters of the current hour for A: 12 hits, 3 stale hits, 5 misses, known latencies. */
+/** Counters of the current hour for A: 12 hits, 3 stale hits, 5 misses, 9 waits, known latencies. */
 async function seedReads(sql: Sql, organizationId: string): Promise<void> {
   const histogram = (bucket: number, reads: number) =>
     Array.from({ length: 14 }, (_, i) => (i === bucket ? reads : 0));
   await sql`
     insert into cache.counters (organization_id, dataset, bucket_start, hits, stale_hits, misses,
-      compute_failures, hit_latency_ms, stale_latency_ms, miss_latency_ms)
-    values (${organizationId}, 'price-alerts', date_trunc('hour', now()), 12, 3, 5, 1,
+      waits, compute_failures, hit_latency_ms, stale_latency_ms, miss_latency_ms)
+    values (${organizationId}, 'price-alerts', date_trunc('hour', now()), 12, 3, 5, 9, 1,
       ${histogram(1, 12)}::bigint[], ${histogram(2, 3)}::bigint[], ${histogram(7, 5)}::bigint[]),
-      (${organizationId}, 'supplier-data', date_trunc('hour', now()) - interval '2 hours', 4, 0, 2, 0,
+      (${organizationId}, 'supplier-data', date_trunc('hour', now()) - interval '2 hours', 4, 0, 2, 0, 0,
       ${histogram(0, 4)}::bigint[], ${histogram(0, 0)}::bigint[], ${histogram(5, 2)}::bigint[])`;
 }
 
@@ -80,6 +80,7 @@ Deno.test("dashboard in a headless browser", async (t) => {
             hits: overall.hits,
             stale_hits: overall.stale_hits,
             misses: overall.misses,
+            waits: overall.waits,
             compute_failures: overall.compute_failures,
             p50_hit: overall.latency.hit.p50_ms,
             p95_hit: overall.latency.hit.p95_ms,
@@ -87,8 +88,8 @@ Deno.test("dashboard in a headless browser", async (t) => {
             p95_miss: overall.latency.miss.p95_ms,
           };
           assert.deepEqual(
-            [overall.entries, overall.hits, overall.stale_hits, overall.misses],
-            [2, 16, 3, 7],
+            [overall.entries, overall.hits, overall.stale_hits, overall.misses, overall.waits],
+            [2, 16, 3, 7, 9],
             "the API counts what was seeded",
           );
           const shown = await page.locator("[data-figure]").evaluateAll((cards) =>
@@ -103,6 +104,29 @@ Deno.test("dashboard in a headless browser", async (t) => {
           }
           assert.equal(await page.getByRole("img", { name: "Hit rate per hour" }).count(), 1);
           await page.locator("figure.chart canvas").first().waitFor();
+
+          // Reads by result per hour: a series per result, waits included; pointing at the
+          // current hour (the right edge) shows its seeded reads in the legend.
+          const reads = page.getByTestId("chart-reads");
+          await reads.locator("canvas").waitFor();
+          assert.deepEqual(
+            await reads.locator(".u-legend .u-series .u-label").allTextContents(),
+            ["Time", "hits", "stale hits", "misses", "waits"],
+          );
+          const plot = reads.locator(".u-over");
+          const box = (await plot.boundingBox())!;
+          await plot.hover({ position: { x: box.width - 1, y: box.height / 2 } });
+          const legend = await reads.locator(".u-legend .u-series").evaluateAll((rows) =>
+            Object.fromEntries(rows.map((row) => [
+              row.querySelector(".u-label")?.textContent ?? "",
+              row.querySelector(".u-value")?.textContent ?? "",
+            ]))
+          );
+          assert.deepEqual(
+            { hits: legend.hits, stale: legend["stale hits"], misses: legend.misses },
+            { hits: "12", stale: "3", misses: "5" },
+          );
+          assert.equal(legend.waits, "9", "the current hour's waits");
         },
       );
 

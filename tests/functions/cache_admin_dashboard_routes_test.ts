@@ -43,21 +43,21 @@ Deno.test("dashboard routes of cache-admin", async (t) => {
 
       await sql`
         insert into cache.counters (organization_id, dataset, bucket_start, hits, stale_hits,
-          misses, compute_failures, hit_latency_ms, stale_latency_ms, miss_latency_ms)
+          misses, waits, compute_failures, hit_latency_ms, stale_latency_ms, miss_latency_ms)
         values
-          (${orgA}, 'price-alerts', date_trunc('hour', now()), 6, 1, 2, 0,
+          (${orgA}, 'price-alerts', date_trunc('hour', now()), 6, 1, 2, 4, 0,
            ${histogram(0, 6)}::bigint[], ${histogram(1, 1)}::bigint[], ${
         histogram(6, 2)
       }::bigint[]),
-          (${orgA}, 'supplier-data', date_trunc('hour', now()) - interval '3 hours', 1, 0, 1, 1,
+          (${orgA}, 'supplier-data', date_trunc('hour', now()) - interval '3 hours', 1, 0, 1, 0, 1,
            ${histogram(0, 1)}::bigint[], ${histogram(0, 0)}::bigint[], ${
         histogram(9, 1)
       }::bigint[]),
-          (${orgA}, 'price-alerts', date_trunc('hour', now()) - interval '30 hours', 50, 0, 0, 0,
+          (${orgA}, 'price-alerts', date_trunc('hour', now()) - interval '30 hours', 50, 0, 0, 7, 0,
            ${histogram(0, 50)}::bigint[], ${histogram(0, 0)}::bigint[], ${
         histogram(0, 0)
       }::bigint[]),
-          (${orgB}, 'price-alerts', date_trunc('hour', now()), 1000, 0, 1, 0,
+          (${orgB}, 'price-alerts', date_trunc('hour', now()), 1000, 0, 1, 9, 0,
            ${histogram(0, 1000)}::bigint[], ${histogram(0, 0)}::bigint[], ${
         histogram(0, 1)
       }::bigint[])`;
@@ -74,8 +74,8 @@ Deno.test("dashboard routes of cache-admin", async (t) => {
           assert.equal(body.overall.length, 24);
           const last = body.overall[23];
           assert.deepEqual(
-            [last.hits, last.stale_hits, last.misses],
-            [6, 1, 2],
+            [last.hits, last.stale_hits, last.misses, last.waits],
+            [6, 1, 2, 4],
             "B's reads excluded",
           );
           assert.equal(last.hit_rate, 7 / 9);
@@ -96,11 +96,12 @@ Deno.test("dashboard routes of cache-admin", async (t) => {
               0,
             );
           assert.deepEqual(
-            [sum("hits"), sum("stale_hits"), sum("misses")],
+            [sum("hits"), sum("stale_hits"), sum("misses"), sum("waits")],
             [
               metrics.body.overall.hits,
               metrics.body.overall.stale_hits,
               metrics.body.overall.misses,
+              metrics.body.overall.waits,
             ],
             "the series adds up to /metrics over the same window",
           );
@@ -229,6 +230,7 @@ Deno.test("readMetricsSeries adds up to readMetricsSnapshot over any counters", 
     hits: fc.nat(1000),
     stale: fc.nat(100),
     misses: fc.nat(100),
+    waits: fc.nat(300),
     bucket: fc.integer({ min: 0, max: 13 }),
   });
   try {
@@ -241,10 +243,11 @@ Deno.test("readMetricsSeries adds up to readMetricsSnapshot over any counters", 
           for (const c of counters) {
             await sql`
               insert into cache.counters (organization_id, dataset, bucket_start, hits, stale_hits,
-                misses, hit_latency_ms)
+                misses, waits, hit_latency_ms)
               values (${organizationId}, ${c.dataset},
                 date_trunc('hour', now()) - make_interval(hours => ${c.hoursAgo}),
-                ${c.hits}, ${c.stale}, ${c.misses}, ${histogram(c.bucket, c.hits)}::bigint[])`;
+                ${c.hits}, ${c.stale}, ${c.misses}, ${c.waits},
+                ${histogram(c.bucket, c.hits)}::bigint[])`;
           }
           const now = new Date();
           const query = { organizationId, now, windowHours };
@@ -259,6 +262,7 @@ Deno.test("readMetricsSeries adds up to readMetricsSnapshot over any counters", 
           assert.equal(sum((p) => p.hits), total.hits);
           assert.equal(sum((p) => p.stale_hits), total.staleHits);
           assert.equal(sum((p) => p.misses), total.misses);
+          assert.equal(sum((p) => p.waits), total.waits);
           const hitLatency = series.overall.reduce(
             (acc, point) => acc.map((n, i) => n + point.latency.hit[i]!),
             histogram(0, 0),

@@ -32,7 +32,10 @@ export interface Figures {
   max_hits_per_entry: number;
   hits: number;
   stale_hits: number;
+  /** Reads that ran the computation. */
   misses: number;
+  /** Reads answered by another read's computation (no computation of their own). */
+  waits: number;
   hit_rate: number | null;
   compute_failures: number;
   latency: { hit: LatencySummary; stale: LatencySummary; miss: LatencySummary };
@@ -66,6 +69,7 @@ export interface SeriesPoint {
   hits: number;
   stale_hits: number;
   misses: number;
+  waits: number;
   compute_failures: number;
   hit_rate: number | null;
   latency: { hit: number[]; stale: number[]; miss: number[] };

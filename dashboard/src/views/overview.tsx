@@ -1,7 +1,7 @@
 /**
  * Overview: the organization's headline figures over the last 24 h (as
  * `GET cache-admin/metrics`) and hourly charts (`GET cache-admin/metrics/series`):
- * hit rate, reads by result, latency distribution.
+ * hit rate, reads by result (hits, stale hits, misses, waits), latency distribution.
  */
 import { useQuery } from "@tanstack/react-query";
 import { useMemo } from "react";
@@ -72,6 +72,12 @@ export function OverviewView({ api, organization }: ViewProps) {
                 value={data.overall.misses}
               />
               <Card
+                name="waits"
+                label="Waits (joined a computation)"
+                shown={formatCount(data.overall.waits)}
+                value={data.overall.waits}
+              />
+              <Card
                 name="compute_failures"
                 label="Failed computations"
                 shown={formatCount(data.overall.compute_failures)}
@@ -133,6 +139,8 @@ function OverviewCharts({ data }: { data: SeriesAnswer }) {
           values: data.overall.map((point) => point.stale_hits),
         },
         { label: "misses", color: "#dc2626", values: data.overall.map((point) => point.misses) },
+        // Reads that joined another read's computation: neither served from an entry nor computed.
+        { label: "waits", color: "#7c3aed", values: data.overall.map((point) => point.waits) },
       ],
       latencyXs: categories.map((_, i) => i),
       categories,
