@@ -70,8 +70,8 @@ async function nightlyRun(sql: Sql, now: number, concurrency: number | undefined
     ...readNightlySettings((name) =>
       name === "NIGHTLY_CRON_SECRET" ? "benchmark-cron-secret-0123456789abcdef" : undefined
     ),
-    chainInvocations: false,
-    ...(concurrency ? { concurrency } : {}),
+    NIGHTLY_CHAIN_INVOCATIONS: false,
+    ...(concurrency ? { NIGHTLY_CONCURRENCY: concurrency } : {}),
   };
   const reports: TickReport[] = [];
   const { seconds } = await timed(async () => {
@@ -309,8 +309,8 @@ export async function run(args: readonly string[]): Promise<BenchmarkReport> {
         context: {
           options,
           loopCapSeconds,
-          concurrency: fullRun!.settings.concurrency,
-          timeBudgetMs: fullRun!.settings.timeBudgetMs,
+          concurrency: fullRun!.settings.NIGHTLY_CONCURRENCY,
+          timeBudgetMs: fullRun!.settings.NIGHTLY_TIME_BUDGET,
           fullRun: fullRun!.run,
           incrementalRun: incrementalRun!.run,
           mismatches,

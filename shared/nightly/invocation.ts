@@ -132,7 +132,7 @@ const RECORD_RESERVE_MS = 500;
  * start plus the Edge Runtime's wall-clock limit, less the margin.
  */
 export function answerDeadline(settings: NightlySettings, started: number): number {
-  return started + settings.wallClockLimitMs - settings.wallClockMarginMs;
+  return started + settings.NIGHTLY_WALL_CLOCK_LIMIT - settings.NIGHTLY_WALL_CLOCK_MARGIN;
 }
 
 /**
@@ -140,8 +140,8 @@ export function answerDeadline(settings: NightlySettings, started: number): numb
  * but a POST started then still ends before the answer is due.
  */
 function deliveryDeadline(settings: NightlySettings, deadline: number, answerBy: number): number {
-  const wanted = Math.max(deadline, performance.now() + 2 * settings.webhookTimeoutMs);
-  return Math.min(wanted, answerBy - settings.webhookTimeoutMs);
+  const wanted = Math.max(deadline, performance.now() + 2 * settings.NIGHTLY_WEBHOOK_TIMEOUT);
+  return Math.min(wanted, answerBy - settings.NIGHTLY_WEBHOOK_TIMEOUT);
 }
 
 async function deliver(
@@ -158,10 +158,10 @@ async function deliver(
     return await deliverPendingNotices({
       sql: context.sql,
       clock,
-      webhookUrl: await resolveWebhookUrl(context.sql, context.settings.webhookUrl),
+      webhookUrl: await resolveWebhookUrl(context.sql, context.settings.NIGHTLY_WEBHOOK_URL),
       settings: context.settings,
       deadline: until,
-      secrets: [context.settings.cronSecret, ...(context.secrets ?? [])],
+      secrets: [context.settings.NIGHTLY_CRON_SECRET, ...(context.secrets ?? [])],
       ...(context.fetch ? { fetch: context.fetch } : {}),
     });
   } catch (error) {
@@ -188,7 +188,7 @@ export async function runTick(context: InvocationContext): Promise<TickReport> {
   const worker = context.worker ?? `nightly-${crypto.randomUUID().slice(0, 8)}`;
   const started = performance.now();
   const answerBy = answerDeadline(settings, started);
-  const deadline = Math.min(started + settings.timeBudgetMs, answerBy);
+  const deadline = Math.min(started + settings.NIGHTLY_TIME_BUDGET, answerBy);
   const now = () => new Date(clock.now());
 
   const deferred = await deferTimedOutRuns(sql, now(), settings);
@@ -199,7 +199,7 @@ export async function runTick(context: InvocationContext): Promise<TickReport> {
 
   const processed = { refreshed: 0, skipped: 0, retrying: 0, failed: 0, lost: 0 };
   let stoppedBecause: StopReason = "high_load";
-  if (load.ratio < settings.highLoadThreshold) {
+  if (load.ratio < settings.NIGHTLY_SKIP_IF_HIGH_LOAD) {
     let claimed = 0;
     let queueEmpty = false;
     const lane = async (): Promise<StopReason> => {
@@ -207,7 +207,7 @@ export async function runTick(context: InvocationContext): Promise<TickReport> {
         // Each job must end (or be cut off by its statement timeout) before the answer is due.
         const left = answerBy - performance.now() - RECORD_RESERVE_MS;
         if (performance.now() >= deadline || left < MIN_JOB_MS) return "time_budget";
-        if (claimed >= settings.batchSize) return "batch_size";
+        if (claimed >= settings.NIGHTLY_BATCH_SIZE) return "batch_size";
         claimed++;
         const jobs = await claimJobs(sql, worker, 1, now(), settings);
         if (jobs.length === 0) {
@@ -236,14 +236,14 @@ export async function runTick(context: InvocationContext): Promise<TickReport> {
       }
       return "queue_empty";
     };
-    const reasons = await Promise.all(Array.from({ length: settings.concurrency }, lane));
+    const reasons = await Promise.all(Array.from({ length: settings.NIGHTLY_CONCURRENCY }, lane));
     stoppedBecause = queueEmpty ? "queue_empty" : reasons.find((r) => r !== "queue_empty") ??
       "queue_empty";
   }
 
   let chained = false;
   if (
-    settings.chainInvocations &&
+    settings.NIGHTLY_CHAIN_INVOCATIONS &&
     (stoppedBecause === "time_budget" || stoppedBecause === "batch_size")
   ) {
     try {
@@ -277,7 +277,7 @@ export async function runTick(context: InvocationContext): Promise<TickReport> {
       busy_connections: load.busyConnections,
       usable_connections: load.usableConnections,
       ratio: Math.round(load.ratio * 1000) / 1000,
-      threshold: settings.highLoadThreshold,
+      threshold: settings.NIGHTLY_SKIP_IF_HIGH_LOAD,
     },
     processed,
     stopped_because: stoppedBecause,
@@ -294,7 +294,7 @@ export async function runOverdueCheck(context: InvocationContext): Promise<Overd
   const overdue = await recordOverdueAlert(context.sql, new Date(clock.now()));
   const notices = await deliver(
     context,
-    started + context.settings.timeBudgetMs,
+    started + context.settings.NIGHTLY_TIME_BUDGET,
     answerDeadline(context.settings, started),
   );
   return {
@@ -314,7 +314,7 @@ export async function runNoticeDelivery(context: InvocationContext): Promise<Not
   const started = performance.now();
   const notices = await deliver(
     context,
-    started + context.settings.timeBudgetMs,
+    started + context.settings.NIGHTLY_TIME_BUDGET,
     answerDeadline(context.settings, started),
   );
   return { task: "deliver-notices", notices, duration_ms: Math.round(performance.now() - started) };

@@ -38,12 +38,13 @@ export interface EnqueuedRun {
 export async function enqueueDueOrganizations(
   sql: Sql,
   now: Date,
-  settings: Pick<NightlySettings, "localTime" | "runTimeoutMs" | "minAgeMs">,
+  settings: Pick<NightlySettings, "NIGHTLY_LOCAL_TIME" | "NIGHTLY_TIMEOUT" | "NIGHTLY_MIN_AGE">,
 ): Promise<EnqueuedRun | null> {
   const [run] = await sql<EnqueuedRun[]>`
     select run_id, job_count from nightly.enqueue_due_organizations(
-      ${now}, ${settings.localTime}::time, ${intervalOf(settings.runTimeoutMs)}::interval,
-      ${intervalOf(settings.minAgeMs)}::interval)`;
+      ${now}, ${settings.NIGHTLY_LOCAL_TIME}::time,
+      ${intervalOf(settings.NIGHTLY_TIMEOUT)}::interval,
+      ${intervalOf(settings.NIGHTLY_MIN_AGE)}::interval)`;
   return run ?? null;
 }
 
@@ -51,10 +52,10 @@ export async function enqueueDueOrganizations(
 export async function deferTimedOutRuns(
   sql: Sql,
   now: Date,
-  settings: Pick<NightlySettings, "runTimeoutMs">,
+  settings: Pick<NightlySettings, "NIGHTLY_TIMEOUT">,
 ): Promise<number> {
   const [row] = await sql<{ deferred: number }[]>`
-    select nightly.defer_timed_out_runs(${now}, ${intervalOf(settings.runTimeoutMs)}::interval)
+    select nightly.defer_timed_out_runs(${now}, ${intervalOf(settings.NIGHTLY_TIMEOUT)}::interval)
       as deferred`;
   return row?.deferred ?? 0;
 }
@@ -65,17 +66,21 @@ export async function claimJobs(
   worker: string,
   limit: number,
   now: Date,
-  settings: Pick<NightlySettings, "visibilityTimeoutMs">,
+  settings: Pick<NightlySettings, "NIGHTLY_VISIBILITY_TIMEOUT">,
 ): Promise<ClaimedJob[]> {
   return await sql<ClaimedJob[]>`
     select id::text, claim_token, organization_id, local_date::text, attempts
     from nightly.claim_organization_runs(
-      ${worker}, ${limit}, ${now}, ${intervalOf(settings.visibilityTimeoutMs)}::interval)`;
+      ${worker}, ${limit}, ${now}, ${intervalOf(settings.NIGHTLY_VISIBILITY_TIMEOUT)}::interval)`;
 }
 
 type ProcessSettings = Pick<
   NightlySettings,
-  "minAgeMs" | "maxRetries" | "retryBaseDelayMs" | "changeThresholdPercent" | "visibilityTimeoutMs"
+  | "NIGHTLY_MIN_AGE"
+  | "NIGHTLY_MAX_RETRIES"
+  | "NIGHTLY_RETRY_BASE_DELAY"
+  | "NIGHTLY_CHANGE_THRESHOLD_PERCENT"
+  | "NIGHTLY_VISIBILITY_TIMEOUT"
 >;
 
 /**
@@ -90,12 +95,12 @@ export async function processJob(
   job: ClaimedJob,
   now: Date,
   settings: ProcessSettings,
-  statementTimeoutMs: number = settings.visibilityTimeoutMs,
+  statementTimeoutMs: number = settings.NIGHTLY_VISIBILITY_TIMEOUT,
 ): Promise<JobOutcome> {
-  const maxAttempts = settings.maxRetries + 1;
+  const maxAttempts = settings.NIGHTLY_MAX_RETRIES + 1;
   const timeoutMs = Math.max(
     1,
-    Math.min(Math.floor(statementTimeoutMs), settings.visibilityTimeoutMs),
+    Math.min(Math.floor(statementTimeoutMs), settings.NIGHTLY_VISIBILITY_TIMEOUT),
   );
   try {
     return await sql.begin(async (tx) => {
@@ -107,8 +112,9 @@ export async function processJob(
       const [row] = await tx<{ result: JobOutcome }[]>`
         select nightly.process_organization_run(
           ${job.id}, ${job.claim_token}, ${now},
-          ${intervalOf(settings.minAgeMs)}::interval, ${maxAttempts},
-          ${intervalOf(settings.retryBaseDelayMs)}::interval, ${settings.changeThresholdPercent}
+          ${intervalOf(settings.NIGHTLY_MIN_AGE)}::interval, ${maxAttempts},
+          ${intervalOf(settings.NIGHTLY_RETRY_BASE_DELAY)}::interval,
+          ${settings.NIGHTLY_CHANGE_THRESHOLD_PERCENT}
         ) as result`;
       return row!.result;
     });
@@ -118,7 +124,7 @@ export async function processJob(
       const [row] = await sql<{ result: JobOutcome }[]>`
         select nightly.record_organization_run_error(
           ${job.id}, ${job.claim_token}, ${now}, ${message}, ${maxAttempts},
-          ${intervalOf(settings.retryBaseDelayMs)}::interval) as result`;
+          ${intervalOf(settings.NIGHTLY_RETRY_BASE_DELAY)}::interval) as result`;
       return row!.result;
     } catch (recordError) {
       logger("nightly").error("nightly:lost could not record the failure of job {job_id}", {

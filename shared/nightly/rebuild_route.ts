@@ -60,8 +60,8 @@ export function rebuildRoute(options: RebuildRouteOptions): Route {
         rows = await options.sql<typeof rows>`
           select run_id, job_id::text, local_date::text, created from nightly.enqueue_rebuild(
             ${body.organization_id}, ${now}, ${admin.userId ?? null},
-            ${options.settings.localTime}::time,
-            ${intervalOf(options.settings.runTimeoutMs)}::interval)`;
+            ${options.settings.NIGHTLY_LOCAL_TIME}::time,
+            ${intervalOf(options.settings.NIGHTLY_TIMEOUT)}::interval)`;
       } catch (error) {
         if (postgresCode(error) === "P0002") {
           throw new NotFoundError(`Organization ${body.organization_id} does not exist`);

@@ -22,81 +22,65 @@ function durationSetting(fallback: string, min = 1) {
 }
 
 const schema = z.object({
+  /** The secret pg_cron sends as `Authorization: Bearer <secret>` (also in Vault). */
   NIGHTLY_CRON_SECRET: z.string({ message: "is required: the secret pg_cron sends" })
     .min(32, "must be at least 32 characters"),
+  /** Where notices go; when unset, the Vault entry `nightshift_nightly_webhook_url`. */
   NIGHTLY_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" })
     .optional(),
+  /** Local time of day an organization's night is due, `HH:MM`. @default "02:00" */
   NIGHTLY_LOCAL_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day HH:MM")
     .default("02:00"),
+  /** Skip an organization rebuilt less than this ago and unchanged since (ms). @default 12 h */
   NIGHTLY_MIN_AGE: durationSetting("12h", 0),
-  NIGHTLY_SKIP_IF_HIGH_LOAD: numberSetting(0, 1, 0.8),
-  NIGHTLY_BATCH_SIZE: numberSetting(1, 100_000, 1000, true),
-  NIGHTLY_CONCURRENCY: numberSetting(1, 16, 2, true),
-  NIGHTLY_MAX_RETRIES: numberSetting(0, 10, 3, true),
-  NIGHTLY_RETRY_BASE_DELAY: durationSetting("1m"),
-  NIGHTLY_TIMEOUT: durationSetting("30m"),
-  NIGHTLY_TIME_BUDGET: durationSetting("50s", 1_000),
-  NIGHTLY_WALL_CLOCK_LIMIT: durationSetting("150s", 1_000),
-  NIGHTLY_WALL_CLOCK_MARGIN: durationSetting("10s", 0),
-  NIGHTLY_VISIBILITY_TIMEOUT: durationSetting("5m", 1_000),
-  NIGHTLY_CHANGE_THRESHOLD_PERCENT: numberSetting(0, 1_000, 5),
-  NIGHTLY_WEBHOOK_TIMEOUT: durationSetting("5s", 100),
-  NIGHTLY_WEBHOOK_RETRY_BASE_DELAY: durationSetting("30s"),
-  NIGHTLY_WEBHOOK_RETRY_MAX_DELAY: durationSetting("1h"),
-  NIGHTLY_CHAIN_INVOCATIONS: z.enum(["true", "false"], { message: 'must be "true" or "false"' })
-    .default("true"),
-});
-
-/** The nightly refresh's rules and limits, durations in milliseconds. */
-export interface NightlySettings {
-  /** The secret pg_cron sends as `Authorization: Bearer <secret>` (also in Vault). */
-  readonly cronSecret: string;
-  /** Where notices go; when unset, the Vault entry `nightshift_nightly_webhook_url`. */
-  readonly webhookUrl: string | undefined;
-  /** Local time of day an organization's night is due, `HH:MM`. @default "02:00" */
-  readonly localTime: string;
-  /** Skip an organization rebuilt less than this ago and unchanged since. @default 12 h */
-  readonly minAgeMs: number;
   /** Defer work when busy connections / usable connections reach this. @default 0.8 */
-  readonly highLoadThreshold: number;
+  NIGHTLY_SKIP_IF_HIGH_LOAD: numberSetting(0, 1, 0.8),
   /** Most jobs one invocation claims. @default 1000 */
-  readonly batchSize: number;
+  NIGHTLY_BATCH_SIZE: numberSetting(1, 100_000, 1000, true),
   /** Jobs one invocation processes at once (database connections). @default 2 */
-  readonly concurrency: number;
+  NIGHTLY_CONCURRENCY: numberSetting(1, 16, 2, true),
   /** Retries after a failed attempt; an organization gets 1 + this many attempts. @default 3 */
-  readonly maxRetries: number;
-  /** First retry delay; doubles with each attempt, +-25% jitter. @default 1 min */
-  readonly retryBaseDelayMs: number;
-  /** A run's deadline after its tick; unfinished jobs are then reported deferred. @default 30 min */
-  readonly runTimeoutMs: number;
-  /** How long one invocation claims new work (never past the wall-clock limit). @default 50 s */
-  readonly timeBudgetMs: number;
+  NIGHTLY_MAX_RETRIES: numberSetting(0, 10, 3, true),
+  /** First retry delay (ms); doubles with each attempt, +-25% jitter. @default 1 min */
+  NIGHTLY_RETRY_BASE_DELAY: durationSetting("1m"),
+  /** A run's deadline after its tick (ms); unfinished jobs are then reported deferred. @default 30 min */
+  NIGHTLY_TIMEOUT: durationSetting("30m"),
+  /** How long one invocation claims new work (ms; never past the wall-clock limit). @default 50 s */
+  NIGHTLY_TIME_BUDGET: durationSetting("50s", 1_000),
   /**
-   * The Edge Runtime's wall-clock limit of one invocation: 150 s on Supabase's
+   * The Edge Runtime's wall-clock limit of one invocation (ms): 150 s on Supabase's
    * Free plan, 400 s on paid plans ("Edge Functions limits"). @default 150 s
    */
-  readonly wallClockLimitMs: number;
+  NIGHTLY_WALL_CLOCK_LIMIT: durationSetting("150s", 1_000),
   /**
-   * Time kept before that limit to record results and answer: an invocation
+   * Time kept before that limit to record results and answer (ms): an invocation
    * answers by limit − margin, and each job's statement timeout ends before. @default 10 s
    */
-  readonly wallClockMarginMs: number;
+  NIGHTLY_WALL_CLOCK_MARGIN: durationSetting("10s", 0),
   /**
-   * A claim hides a job this long; also the longest statement timeout of a job
+   * A claim hides a job this long (ms); also the longest statement timeout of a job
    * (shortened to the time left before the wall-clock limit). @default 5 min
    */
-  readonly visibilityTimeoutMs: number;
+  NIGHTLY_VISIBILITY_TIMEOUT: durationSetting("5m", 1_000),
   /** A key figure moving by at least this percentage is a significant change. @default 5 */
-  readonly changeThresholdPercent: number;
-  /** Timeout of one webhook POST. @default 5 s */
-  readonly webhookTimeoutMs: number;
-  /** First delay after a failed delivery; doubles with each attempt. @default 30 s */
-  readonly webhookRetryBaseDelayMs: number;
-  /** Longest delay between delivery attempts. @default 1 h */
-  readonly webhookRetryMaxDelayMs: number;
+  NIGHTLY_CHANGE_THRESHOLD_PERCENT: numberSetting(0, 1_000, 5),
+  /** Timeout of one webhook POST (ms). @default 5 s */
+  NIGHTLY_WEBHOOK_TIMEOUT: durationSetting("5s", 100),
+  /** First delay after a failed delivery (ms); doubles with each attempt. @default 30 s */
+  NIGHTLY_WEBHOOK_RETRY_BASE_DELAY: durationSetting("30s"),
+  /** Longest delay between delivery attempts (ms). @default 1 h */
+  NIGHTLY_WEBHOOK_RETRY_MAX_DELAY: durationSetting("1h"),
   /** Ask pg_net for a follow-up invocation when work is left at the end of the budget. */
-  readonly chainInvocations: boolean;
-}
+  NIGHTLY_CHAIN_INVOCATIONS: z.enum(["true", "false"], { message: 'must be "true" or "false"' })
+    .default("true").transform((value) => value === "true"),
+});
+
+/**
+ * The nightly refresh's rules and limits, named as in the environment (one naming
+ * style with every other settings reader, `readSettings`); durations in milliseconds,
+ * `NIGHTLY_CHAIN_INVOCATIONS` a boolean.
+ */
+export type NightlySettings = z.infer<typeof schema>;
 
 /**
  * Reads and validates the nightly settings from the environment; throws
@@ -105,28 +89,7 @@ export interface NightlySettings {
 export function readNightlySettings(
   source: (name: string) => string | undefined = (name) => Deno.env.get(name),
 ): NightlySettings {
-  const env = readSettings(schema, source);
-  return {
-    cronSecret: env.NIGHTLY_CRON_SECRET,
-    webhookUrl: env.NIGHTLY_WEBHOOK_URL,
-    localTime: env.NIGHTLY_LOCAL_TIME,
-    minAgeMs: env.NIGHTLY_MIN_AGE,
-    highLoadThreshold: env.NIGHTLY_SKIP_IF_HIGH_LOAD,
-    batchSize: env.NIGHTLY_BATCH_SIZE,
-    concurrency: env.NIGHTLY_CONCURRENCY,
-    maxRetries: env.NIGHTLY_MAX_RETRIES,
-    retryBaseDelayMs: env.NIGHTLY_RETRY_BASE_DELAY,
-    runTimeoutMs: env.NIGHTLY_TIMEOUT,
-    timeBudgetMs: env.NIGHTLY_TIME_BUDGET,
-    wallClockLimitMs: env.NIGHTLY_WALL_CLOCK_LIMIT,
-    wallClockMarginMs: env.NIGHTLY_WALL_CLOCK_MARGIN,
-    visibilityTimeoutMs: env.NIGHTLY_VISIBILITY_TIMEOUT,
-    changeThresholdPercent: env.NIGHTLY_CHANGE_THRESHOLD_PERCENT,
-    webhookTimeoutMs: env.NIGHTLY_WEBHOOK_TIMEOUT,
-    webhookRetryBaseDelayMs: env.NIGHTLY_WEBHOOK_RETRY_BASE_DELAY,
-    webhookRetryMaxDelayMs: env.NIGHTLY_WEBHOOK_RETRY_MAX_DELAY,
-    chainInvocations: env.NIGHTLY_CHAIN_INVOCATIONS === "true",
-  };
+  return readSettings(schema, source);
 }
 
 /** A duration in milliseconds as a PostgreSQL interval literal (`'1500 milliseconds'`). */

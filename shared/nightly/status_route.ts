@@ -17,7 +17,7 @@ const querySchema = z.object({
 export interface StatusRouteOptions {
   readonly sql: Sql;
   readonly verifyCaller: CallerVerifier;
-  readonly settings: Pick<NightlySettings, "localTime">;
+  readonly settings: Pick<NightlySettings, "NIGHTLY_LOCAL_TIME">;
   readonly clock: Clock;
 }
 
@@ -63,7 +63,7 @@ export function statusRoute(options: StatusRouteOptions): Route {
             ${new Date(options.clock.now())},
             ${organizations ? tx.array(organizations) : null}::uuid[],
             nightly.overdue_after(), ${isService},
-            ${options.settings.localTime}::time) as status`;
+            ${options.settings.NIGHTLY_LOCAL_TIME}::time) as status`;
         if (!isService) return row!.status;
         // The outbox describes every organization: pending and parked notices are the service role's.
         const [outbox] = await tx<{ notices: unknown }[]>`

@@ -35,7 +35,7 @@ export function tickRoute(context: InvocationContext): Route {
     path: "/",
     body: "optional-json",
     handle: async (request) => {
-      await verifyCronSecret(request, context.settings.cronSecret);
+      await verifyCronSecret(request, context.settings.NIGHTLY_CRON_SECRET);
       const hasBody = request.body !== null && request.headers.get("content-length") !== "0";
       const body = hasBody ? await readJsonBody(request, bodySchema) : bodySchema.parse({});
       const report = await tasks[body.task](context);

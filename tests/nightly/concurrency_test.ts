@@ -50,7 +50,7 @@ Deno.test("two invocations at once rebuild each organization exactly once", asyn
         reports = await Promise.all(pools.map((pool, index) =>
           runTick({
             sql: pool,
-            settings: testSettings({ concurrency: 2 }),
+            settings: testSettings({ NIGHTLY_CONCURRENCY: 2 }),
             clock: new FakeClock(TICK_AT),
             worker: `concurrent-${index}`,
           })
@@ -127,7 +127,7 @@ Deno.test("a claim takes at most its limit, whatever plan the statistics lead to
 
 Deno.test("a worker whose claim expired and was taken over cannot finish the job", async () => {
   await withOrganizations([{}], async ([organization], sql) => {
-    const settings = testSettings({ visibilityTimeoutMs: 60_000 });
+    const settings = testSettings({ NIGHTLY_VISIBILITY_TIMEOUT: 60_000 });
     const now = new Date(TICK_AT);
     await enqueueDueOrganizations(sql, now, settings);
     const claim = (worker: string, at: Date) =>

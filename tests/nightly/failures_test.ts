@@ -42,7 +42,7 @@ Deno.test("one organization failing validation: the others commit, it retries th
       const restore = await corruptDashboardOf(sql, bad!.id);
       try {
         const clock = new FakeClock(TICK_AT);
-        const settings = testSettings({ webhookUrl: receiver.url });
+        const settings = testSettings({ NIGHTLY_WEBHOOK_URL: receiver.url });
         const first = await runTick({ sql, settings, clock });
         assert.ok(first.processed.retrying >= 1);
 
@@ -169,7 +169,7 @@ Deno.test("a worker killed mid-job: its job is claimed again after the visibilit
     assert.equal(job.attempts, 1);
     assert.equal(job.visible_at.getTime(), TICK_AT + MINUTE);
 
-    const settings = testSettings({ visibilityTimeoutMs: MINUTE });
+    const settings = testSettings({ NIGHTLY_VISIBILITY_TIMEOUT: MINUTE });
     const clock = new FakeClock(TICK_AT + 30_000);
     await runTick({ sql, settings, clock });
     job = await onlyJobOf(sql, organization!);
@@ -193,7 +193,10 @@ Deno.test("past the run's deadline the unfinished jobs are reported deferred and
   try {
     await withOrganizations([{}, {}], async (organizations, sql) => {
       const clock = new FakeClock(TICK_AT);
-      const busy = testSettings({ webhookUrl: receiver.url, highLoadThreshold: 0 });
+      const busy = testSettings({
+        NIGHTLY_WEBHOOK_URL: receiver.url,
+        NIGHTLY_SKIP_IF_HIGH_LOAD: 0,
+      });
       const first = await runTick({ sql, settings: busy, clock });
       assert.equal(first.stopped_because, "high_load", "a threshold of 0 always defers the work");
       assert.deepEqual((await jobsOf(sql, organizations)).map((j) => j.status), [
@@ -223,7 +226,7 @@ Deno.test("past the run's deadline the unfinished jobs are reported deferred and
       assert.ok(jobs.every((j) => j.run_id === continuation!.id && j.deferrals === 1));
 
       clock.advance(MINUTE);
-      await runTick({ sql, settings: testSettings({ webhookUrl: receiver.url }), clock });
+      await runTick({ sql, settings: testSettings({ NIGHTLY_WEBHOOK_URL: receiver.url }), clock });
       assert.ok((await jobsOf(sql, organizations)).every((j) => j.status === "refreshed"));
       const [finished] = await sql<{ status: string }[]>`
         select status from nightly.runs where id = ${continuation!.id}`;
@@ -286,7 +289,11 @@ Deno.test("measureDatabaseLoad counts connections holding work, not idle ones", 
 Deno.test("an organization deleted while its job waits no longer holds up its run", async () => {
   await withOrganizations([{}, {}], async ([kept, deleted], sql) => {
     const clock = new FakeClock(TICK_AT);
-    const first = await runTick({ sql, settings: testSettings({ highLoadThreshold: 0 }), clock });
+    const first = await runTick({
+      sql,
+      settings: testSettings({ NIGHTLY_SKIP_IF_HIGH_LOAD: 0 }),
+      clock,
+    });
     const runId = first.enqueued!.run_id;
     await sql`delete from public.organizations where id = ${deleted!.id}`;
     const [counted] = await sql<{ job_count: number; pending_count: number }[]>`

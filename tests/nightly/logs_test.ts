@@ -29,7 +29,7 @@ Deno.test("nightly events are logged at their level: retry queued, retry, final 
       }') execute function public.${name}();`);
       try {
         const clock = new FakeClock(TICK_AT);
-        const settings = testSettings({ maxRetries: 1, retryBaseDelayMs: 1_000 });
+        const settings = testSettings({ NIGHTLY_MAX_RETRIES: 1, NIGHTLY_RETRY_BASE_DELAY: 1_000 });
         await runTick({ sql, settings, clock });
         clock.advance(60_000);
         await runTick({ sql, settings, clock });

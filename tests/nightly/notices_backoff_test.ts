@@ -88,7 +88,7 @@ function deliver(sql: Sql, clock: FakeClock, url: string, timeoutMs = 5_000) {
     sql,
     clock,
     webhookUrl: url,
-    settings: testSettings({ webhookTimeoutMs: timeoutMs }),
+    settings: testSettings({ NIGHTLY_WEBHOOK_TIMEOUT: timeoutMs }),
     deadline: performance.now() + 10_000,
     secrets: [],
   });
@@ -236,7 +236,7 @@ Deno.test("a failed delivery is retried on its own 30 s schedule, not at the nex
     await withOutbox(async (sql, enqueue) => {
       const clock = new FakeClock(AT);
       const id = await enqueue("retry-soon");
-      const settings = testSettings({ webhookUrl: receiver.url });
+      const settings = testSettings({ NIGHTLY_WEBHOOK_URL: receiver.url });
       await runNoticeDelivery({ sql, settings, clock });
       const delay = (await outboxRow(sql, id)).next_attempt_at.getTime() - AT;
       assert.ok(delay >= 22_500 && delay <= 37_500, `first retry in ${delay} ms`);

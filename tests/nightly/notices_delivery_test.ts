@@ -32,7 +32,7 @@ Deno.test("a receiver that is down never fails the refresh and gets the notice o
 
       const report = await runTick({
         sql,
-        settings: testSettings({ webhookUrl: failing.url }),
+        settings: testSettings({ NIGHTLY_WEBHOOK_URL: failing.url }),
         clock,
       });
       const runId = report.enqueued!.run_id;
@@ -47,14 +47,14 @@ Deno.test("a receiver that is down never fails the refresh and gets the notice o
       assert.ok(firstDelay >= 22_500 && firstDelay <= 37_500, `first retry in ${firstDelay} ms`);
 
       // Nothing is due before the backoff ends.
-      await runTick({ sql, settings: testSettings({ webhookUrl: healthy.url }), clock });
+      await runTick({ sql, settings: testSettings({ NIGHTLY_WEBHOOK_URL: healthy.url }), clock });
       assert.equal(healthy.requests.length, 0);
 
       // Unreachable: the error is kept (without the URL), the delay doubles.
       clock.advance(firstDelay + 1);
       const down = await runTick({
         sql,
-        settings: testSettings({ webhookUrl: unreachable }),
+        settings: testSettings({ NIGHTLY_WEBHOOK_URL: unreachable }),
         clock,
       });
       assert.equal(down.notices.failed, 1);
@@ -72,7 +72,7 @@ Deno.test("a receiver that is down never fails the refresh and gets the notice o
       clock.advance(secondDelay + 1);
       const back = await runTick({
         sql,
-        settings: testSettings({ webhookUrl: healthy.url }),
+        settings: testSettings({ NIGHTLY_WEBHOOK_URL: healthy.url }),
         clock,
       });
       assert.equal(back.notices.delivered, 1);
@@ -82,7 +82,7 @@ Deno.test("a receiver that is down never fails the refresh and gets the notice o
       assert.equal(requestsMentioning(healthy.requests, runId).length, 1);
 
       clock.advance(3_600_000);
-      await runTick({ sql, settings: testSettings({ webhookUrl: healthy.url }), clock });
+      await runTick({ sql, settings: testSettings({ NIGHTLY_WEBHOOK_URL: healthy.url }), clock });
       assert.equal(requestsMentioning(healthy.requests, runId).length, 1, "delivered once");
     });
   } finally {
@@ -110,7 +110,7 @@ Deno.test("the hourly check alerts once an hour about organizations overdue for 
     await withOrganizations(
       [{}, { createdAt: "2026-06-20T00:00:00Z" }],
       async ([stale, young], sql) => {
-        const settings = testSettings({ webhookUrl: receiver.url });
+        const settings = testSettings({ NIGHTLY_WEBHOOK_URL: receiver.url });
         const clock = new FakeClock(checkedAt);
         try {
           const first = await runOverdueCheck({ sql, settings, clock });

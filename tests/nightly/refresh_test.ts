@@ -36,7 +36,7 @@ Deno.test("a tick rebuilds each due organization with its log, notification, tag
       { timeZone: "Asia/Tokyo" },
     ], async (organizations, sql) => {
       const listener = await listenForUpdates(sql);
-      const settings = testSettings({ webhookUrl: receiver.url });
+      const settings = testSettings({ NIGHTLY_WEBHOOK_URL: receiver.url });
       const report = await runTick({ sql, settings, clock: new FakeClock(TICK_AT) });
 
       assert.equal(report.stopped_because, "queue_empty");
@@ -124,7 +124,7 @@ Deno.test("a tick rebuilds each due organization with its log, notification, tag
       );
       assert.ok(Array.isArray(summary.blocks) && summary.blocks.length >= 3);
       assert.equal(receiver.requests[0]!.headers.get("content-type"), "application/json");
-      assert.ok(!receiver.requests.some((r) => r.body.includes(settings.cronSecret)));
+      assert.ok(!receiver.requests.some((r) => r.body.includes(settings.NIGHTLY_CRON_SECRET)));
     });
   } finally {
     await receiver.close();
@@ -199,7 +199,7 @@ Deno.test("a key figure moving by 5 % or more is recorded and listed in the summ
   const receiver = new HttpReceiver();
   try {
     await withOrganizations([{}, {}], async ([changed, steady], sql) => {
-      const settings = testSettings({ webhookUrl: receiver.url });
+      const settings = testSettings({ NIGHTLY_WEBHOOK_URL: receiver.url });
       const clock = new FakeClock(TICK_AT);
       await runTick({ sql, settings, clock });
       // The next night: one organization books a big invoice, the other a tiny one.

@@ -14,32 +14,42 @@ function settingsFrom(env: Record<string, string>) {
 
 Deno.test("readNightlySettings: the seed plan's defaults", () => {
   assert.deepEqual(settingsFrom({}), {
-    cronSecret: SECRET,
-    webhookUrl: undefined,
-    localTime: "02:00",
-    minAgeMs: 12 * 3_600_000,
-    highLoadThreshold: 0.8,
-    batchSize: 1000,
-    concurrency: 2,
-    maxRetries: 3,
-    retryBaseDelayMs: 60_000,
-    runTimeoutMs: 30 * 60_000,
-    timeBudgetMs: 50_000,
-    wallClockLimitMs: 150_000,
-    wallClockMarginMs: 10_000,
-    visibilityTimeoutMs: 5 * 60_000,
-    changeThresholdPercent: 5,
-    webhookTimeoutMs: 5_000,
-    webhookRetryBaseDelayMs: 30_000,
-    webhookRetryMaxDelayMs: 3_600_000,
-    chainInvocations: true,
+    NIGHTLY_CRON_SECRET: SECRET,
+    NIGHTLY_WEBHOOK_URL: undefined,
+    NIGHTLY_LOCAL_TIME: "02:00",
+    NIGHTLY_MIN_AGE: 12 * 3_600_000,
+    NIGHTLY_SKIP_IF_HIGH_LOAD: 0.8,
+    NIGHTLY_BATCH_SIZE: 1000,
+    NIGHTLY_CONCURRENCY: 2,
+    NIGHTLY_MAX_RETRIES: 3,
+    NIGHTLY_RETRY_BASE_DELAY: 60_000,
+    NIGHTLY_TIMEOUT: 30 * 60_000,
+    NIGHTLY_TIME_BUDGET: 50_000,
+    NIGHTLY_WALL_CLOCK_LIMIT: 150_000,
+    NIGHTLY_WALL_CLOCK_MARGIN: 10_000,
+    NIGHTLY_VISIBILITY_TIMEOUT: 5 * 60_000,
+    NIGHTLY_CHANGE_THRESHOLD_PERCENT: 5,
+    NIGHTLY_WEBHOOK_TIMEOUT: 5_000,
+    NIGHTLY_WEBHOOK_RETRY_BASE_DELAY: 30_000,
+    NIGHTLY_WEBHOOK_RETRY_MAX_DELAY: 3_600_000,
+    NIGHTLY_CHAIN_INVOCATIONS: true,
   });
+});
+
+Deno.test("readNightlySettings: one naming style, the environment's names, each in .env.example", () => {
+  const example = readEnvFile(new URL("../../.env.example", import.meta.url).pathname);
+  const names = Object.keys(settingsFrom({}));
+  assert.equal(names.length, 19);
+  for (const name of names) {
+    assert.match(name, /^NIGHTLY_[A-Z_]+$/);
+    assert.ok(Object.hasOwn(example, name), `${name} is documented in .env.example`);
+  }
 });
 
 Deno.test("readNightlySettings: .env.example holds the defaults, empty values count as unset", () => {
   const example = readEnvFile(new URL("../../.env.example", import.meta.url).pathname);
   const fromExample = readNightlySettings((name) => example[name]);
-  assert.deepEqual({ ...fromExample, cronSecret: SECRET }, settingsFrom({}));
+  assert.deepEqual({ ...fromExample, NIGHTLY_CRON_SECRET: SECRET }, settingsFrom({}));
 });
 
 Deno.test("readNightlySettings: overrides and every refused value named", () => {
@@ -51,12 +61,12 @@ Deno.test("readNightlySettings: overrides and every refused value named", () => 
     NIGHTLY_WEBHOOK_URL: "https://hooks.slack.com/services/T/B/X",
     NIGHTLY_CHAIN_INVOCATIONS: "false",
   });
-  assert.equal(custom.minAgeMs, 6 * 3_600_000);
-  assert.equal(custom.highLoadThreshold, 0.5);
-  assert.equal(custom.batchSize, 250);
-  assert.equal(custom.timeBudgetMs, 120_000);
-  assert.equal(custom.webhookUrl, "https://hooks.slack.com/services/T/B/X");
-  assert.equal(custom.chainInvocations, false);
+  assert.equal(custom.NIGHTLY_MIN_AGE, 6 * 3_600_000);
+  assert.equal(custom.NIGHTLY_SKIP_IF_HIGH_LOAD, 0.5);
+  assert.equal(custom.NIGHTLY_BATCH_SIZE, 250);
+  assert.equal(custom.NIGHTLY_TIME_BUDGET, 120_000);
+  assert.equal(custom.NIGHTLY_WEBHOOK_URL, "https://hooks.slack.com/services/T/B/X");
+  assert.equal(custom.NIGHTLY_CHAIN_INVOCATIONS, false);
 
   const bad: Array<[Record<string, string | undefined>, RegExp]> = [
     [{ NIGHTLY_CRON_SECRET: undefined }, /NIGHTLY_CRON_SECRET: is required/],

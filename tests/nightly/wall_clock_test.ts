@@ -32,10 +32,10 @@ Deno.test("a slow organization never keeps an invocation past the wall-clock lim
     const restore = await slowDownRebuildOf(sql, slow!.id, 20);
     try {
       const settings = testSettings({
-        wallClockLimitMs: 6_000,
-        wallClockMarginMs: 1_000,
-        timeBudgetMs: 1_000,
-        concurrency: 1,
+        NIGHTLY_WALL_CLOCK_LIMIT: 6_000,
+        NIGHTLY_WALL_CLOCK_MARGIN: 1_000,
+        NIGHTLY_TIME_BUDGET: 1_000,
+        NIGHTLY_CONCURRENCY: 1,
       });
       const started = performance.now();
       const report = await runTick({ sql, settings, clock: new FakeClock(TICK_AT) });
@@ -54,9 +54,9 @@ Deno.test("a slow organization never keeps an invocation past the wall-clock lim
 Deno.test("no job is claimed when too little time is left before the limit", async () => {
   await withOrganizations([{}], async ([organization], sql) => {
     const settings = testSettings({
-      wallClockLimitMs: 1_500,
-      wallClockMarginMs: 1_000,
-      timeBudgetMs: 50_000,
+      NIGHTLY_WALL_CLOCK_LIMIT: 1_500,
+      NIGHTLY_WALL_CLOCK_MARGIN: 1_000,
+      NIGHTLY_TIME_BUDGET: 50_000,
     });
     const report = await runTick({ sql, settings, clock: new FakeClock(TICK_AT) });
     assert.equal(report.stopped_because, "time_budget");

@@ -30,7 +30,9 @@ export interface DeliveryOptions {
   readonly webhookUrl: string | undefined;
   readonly settings: Pick<
     NightlySettings,
-    "webhookTimeoutMs" | "webhookRetryBaseDelayMs" | "webhookRetryMaxDelayMs"
+    | "NIGHTLY_WEBHOOK_TIMEOUT"
+    | "NIGHTLY_WEBHOOK_RETRY_BASE_DELAY"
+    | "NIGHTLY_WEBHOOK_RETRY_MAX_DELAY"
   >;
   /** Stop claiming notices after this `performance.now()` reading. */
   readonly deadline: number;
@@ -84,11 +86,12 @@ export async function deliverPendingNotices(options: DeliveryOptions): Promise<D
   const post = options.fetch ?? fetch;
   const secrets = [...options.secrets, webhookUrl];
   const counts = { delivered: 0, failed: 0, parked: 0 };
+  // A claim outlives one POST by 30 s.
+  const claimFor = intervalOf(settings.NIGHTLY_WEBHOOK_TIMEOUT + 30_000);
   while (performance.now() < options.deadline) {
     const [notice] = await sql<ClaimedNotice[]>`
       select id::text, kind, event, attempts, idempotency_key::text
-      from nightly.claim_next_notice(
-        ${new Date(clock.now())}, ${intervalOf(settings.webhookTimeoutMs + 30_000)}::interval)`;
+      from nightly.claim_next_notice(${new Date(clock.now())}, ${claimFor}::interval)`;
     if (!notice) return counts;
 
     const result = await attempt(notice, webhookUrl, post, options, secrets);
@@ -99,8 +102,8 @@ export async function deliverPendingNotices(options: DeliveryOptions): Promise<D
     await sql`
       select nightly.record_notice_attempt(
         ${notice.id}, ${new Date(clock.now())}, ${result.outcome}, ${result.status}, ${error},
-        ${notBefore}, ${intervalOf(settings.webhookRetryBaseDelayMs)}::interval,
-        ${intervalOf(settings.webhookRetryMaxDelayMs)}::interval)`;
+        ${notBefore}, ${intervalOf(settings.NIGHTLY_WEBHOOK_RETRY_BASE_DELAY)}::interval,
+        ${intervalOf(settings.NIGHTLY_WEBHOOK_RETRY_MAX_DELAY)}::interval)`;
     if (result.outcome === "delivered") counts.delivered++;
     else if (result.outcome === "parked") counts.parked++;
     else {
@@ -132,7 +135,7 @@ async function attempt(
     // This version cannot render it; a later one may: retry with backoff.
     return { outcome: "retry", status: null, error: cause.message };
   }
-  const timeoutMs = options.settings.webhookTimeoutMs;
+  const timeoutMs = options.settings.NIGHTLY_WEBHOOK_TIMEOUT;
   try {
     const response = await post(webhookUrl, {
       method: "POST",

@@ -29,7 +29,7 @@ configureLogging({ level: functionSettings.LOG_LEVEL });
 const settings = readNightlySettings();
 // One connection per processing lane, plus one for claims, ticks and notices.
 const sql = createDatabaseClient(env.SUPABASE_DB_URL, {
-  maxConnections: settings.concurrency + 1,
+  maxConnections: settings.NIGHTLY_CONCURRENCY + 1,
 });
 // Claims, visibility timeouts and run deadlines are compared across invocations: the database's clock.
 const clock = new DatabaseClock({ sql });

@@ -141,7 +141,7 @@ export function testSettings(overrides: Partial<NightlySettings> = {}): NightlyS
     ...readNightlySettings((name) =>
       name === "NIGHTLY_CRON_SECRET" ? "test-nightly-cron-secret-0123456789abcdef" : undefined
     ),
-    chainInvocations: false,
+    NIGHTLY_CHAIN_INVOCATIONS: false,
     ...overrides,
   };
 }

@@ -19,7 +19,7 @@ const sql = postgres(dbUrl, {
 });
 await runTick({
   sql,
-  settings: testSettings({ concurrency: 1, visibilityTimeoutMs: 60_000 }),
+  settings: testSettings({ NIGHTLY_CONCURRENCY: 1, NIGHTLY_VISIBILITY_TIMEOUT: 60_000 }),
   clock: { now: () => Date.parse(nowIso) },
   worker,
 });
