@@ -1,16 +1,37 @@
-import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
+import type { JSONWebKeySet } from "jose";
+import type { GoTrue } from "./auth/gotrue.ts";
+import { TokenVerifier } from "./auth/token_verifier.ts";
+import {
+  type EdgeRuntimeLimits,
+  HOSTED_FREE_LIMITS,
+  idleTimeoutResponse,
+  workerLimitResponse,
+} from "./edge_runtime_limits.ts";
 import type { FunctionProcess } from "./functions/function_process.ts";
+import { legacyKeyFor, LOCAL_JWT_SECRET } from "./keys.ts";
+import type { RealtimeServer } from "./realtime/realtime_server.ts";
 
-/** Options of the functions gateway. */
+/** Options of the API gateway. */
 export interface GatewayOptions {
   /** Port on 127.0.0.1. @default 54321 */
   readonly port: number;
-  /** Secret that verifies HS256 JWTs where a function has `verify_jwt = true`. */
-  readonly jwtSecret: string;
-  /** Public keys that verify asymmetric (ES256) JWTs; also served at /auth/v1/.well-known/jwks.json. */
+  /**
+   * Verifies JWTs (HS256 secret or the JWKS) where a function has `verify_jwt = true`.
+   * @default a verifier of `jwtSecret` and `jwks`
+   */
+  readonly verifier?: TokenVerifier;
+  /** HS256 secret, when no `verifier` is given. @default LOCAL_JWT_SECRET */
+  readonly jwtSecret?: string;
+  /** Public keys, served at /auth/v1/.well-known/jwks.json. */
   readonly jwks: JSONWebKeySet;
   /** Running functions by name. */
   readonly functions: ReadonlyMap<string, FunctionProcess>;
+  /** GoTrue emulation served under /auth/v1 (absent: 404). */
+  readonly auth?: GoTrue;
+  /** Realtime emulation served at /realtime/v1/websocket (absent: 404). */
+  readonly realtime?: RealtimeServer;
+  /** Edge Runtime limits per function request. @default HOSTED_FREE_LIMITS */
+  readonly limits?: EdgeRuntimeLimits;
 }
 
 const HOP_BY_HOP = ["connection", "keep-alive", "transfer-encoding", "upgrade", "host"];
@@ -20,39 +41,75 @@ function gatewayError(status: number, code: string, message: string): Response {
   return Response.json({ msg: message, error: { code, message } }, { status });
 }
 
-type KeyResolver = ReturnType<typeof createLocalJWKSet>;
+/**
+ * The `Authorization` a request carries past the gateway, as the Supabase CLI's
+ * API proxy sets it (supabase/cli `packages/stack/src/ApiProxy.ts`,
+ * `transformAuthorization`): a bearer that is not an `sb_` key is kept;
+ * otherwise an `apikey` of the publishable or secret key becomes the anon or
+ * service-role JWT, and any other `apikey` becomes the authorization itself.
+ */
+export function forwardedAuthorization(headers: Headers): string | null {
+  const authorization = headers.get("authorization");
+  if (authorization !== null && !authorization.startsWith("Bearer sb_")) return authorization;
+  const apikey = headers.get("apikey");
+  if (apikey === null || apikey === "") return authorization;
+  const legacy = legacyKeyFor(apikey);
+  return legacy === apikey ? apikey : `Bearer ${legacy}`;
+}
 
-async function hasValidJwt(
-  request: Request,
-  secret: Uint8Array,
-  keys: KeyResolver,
-): Promise<boolean> {
-  const header = request.headers.get("authorization") ?? "";
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) return false;
+async function hasValidJwt(authorization: string | null, verifier: TokenVerifier) {
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? "");
+  return match ? (await verifier.verify(match[1]!)).ok : false;
+}
+
+/**
+ * Calls a function's process under the Edge Runtime limits: no response head
+ * within `requestIdleTimeoutMs` answers 504; a request still running (body
+ * included) after `wallClockMs` is cut off: 546 WORKER_LIMIT before the head,
+ * a truncated body after it.
+ */
+async function callWithinLimits(url: string, init: RequestInit, limits: EdgeRuntimeLimits) {
+  const controller = new AbortController();
+  let hit: "wall_clock" | "idle" | undefined;
+  const wallClock = setTimeout(() => {
+    hit ??= "wall_clock";
+    controller.abort();
+  }, limits.wallClockMs);
+  const idle = setTimeout(() => {
+    hit ??= "idle";
+    controller.abort();
+  }, limits.requestIdleTimeoutMs);
   try {
-    await jwtVerify(match[1]!, secret, { algorithms: ["HS256"] });
-    return true;
-  } catch {
-    try {
-      await jwtVerify(match[1]!, keys, { algorithms: ["ES256", "RS256"] });
-      return true;
-    } catch {
-      return false;
+    const upstream = await fetch(url, { ...init, signal: controller.signal });
+    clearTimeout(idle);
+    if (!upstream.body) {
+      clearTimeout(wallClock);
+      return new Response(null, upstream);
     }
+    const body = upstream.body.pipeThrough(
+      new TransformStream({ flush: () => clearTimeout(wallClock) }),
+    );
+    return new Response(body, upstream);
+  } catch (error) {
+    clearTimeout(wallClock);
+    clearTimeout(idle);
+    if (hit === "wall_clock") return workerLimitResponse();
+    if (hit === "idle") return idleTimeoutResponse();
+    throw error;
   }
 }
 
 /**
- * The local stand-in for Supabase's functions gateway: serves
- * `/functions/v1/<name>/<rest>` for every method, checks the JWT (HS256 with
- * the secret, or ES256 with the JWKS) where `verify_jwt` is on, serves the JWKS
- * at `/auth/v1/.well-known/jwks.json`, and forwards the request to the function's process with
- * the path the edge runtime would give it (`/<name>/<rest>`).
+ * The local stand-in for Supabase's API gateway: `/functions/v1/<name>/<rest>`
+ * for every method (verify_jwt per function, new API keys mapped as the CLI's
+ * proxy does, Edge Runtime limits), `/auth/v1/*` (JWKS and the GoTrue subset),
+ * and the Realtime websocket at `/realtime/v1/websocket`. Functions get the path
+ * the edge runtime would give them (`/<name>/<rest>`).
  */
 export function startGateway(options: GatewayOptions): Deno.HttpServer<Deno.NetAddr> {
-  const secret = new TextEncoder().encode(options.jwtSecret);
-  const keys = createLocalJWKSet(options.jwks);
+  const limits = options.limits ?? HOSTED_FREE_LIMITS;
+  const verifier = options.verifier ??
+    new TokenVerifier(options.jwtSecret ?? LOCAL_JWT_SECRET, options.jwks);
   return Deno.serve({
     hostname: "127.0.0.1",
     port: options.port,
@@ -62,30 +119,39 @@ export function startGateway(options: GatewayOptions): Deno.HttpServer<Deno.NetA
     if (url.pathname === "/auth/v1/.well-known/jwks.json" || url.pathname === "/auth/v1/jwks") {
       return Response.json(options.jwks);
     }
+    if (url.pathname.startsWith("/auth/v1/") && options.auth) {
+      return await options.auth.handle(request, url.pathname.slice("/auth/v1".length));
+    }
+    if (url.pathname === "/realtime/v1/websocket" && options.realtime) {
+      return await options.realtime.handleUpgrade(request);
+    }
     const match = /^\/functions\/v1\/([^/?#]+)(\/.*)?$/.exec(url.pathname);
-    if (!match) return gatewayError(404, "not_found", "Only /functions/v1/<name> is served here");
+    if (!match) return gatewayError(404, "not_found", "No route matches this path");
     const name = decodeURIComponent(match[1]!);
     const target = options.functions.get(name);
     if (!target) return gatewayError(404, "function_not_found", "Requested function was not found");
+    const headers = new Headers(request.headers);
+    HOP_BY_HOP.forEach((header) => headers.delete(header));
+    const authorization = forwardedAuthorization(request.headers);
+    if (authorization !== null) headers.set("authorization", authorization);
     if (
       target.definition.verifyJwt && request.method !== "OPTIONS" &&
-      !(await hasValidJwt(request, secret, keys))
+      !(await hasValidJwt(authorization, verifier))
     ) {
       return gatewayError(401, "invalid_jwt", "Invalid JWT");
     }
-    const headers = new Headers(request.headers);
-    HOP_BY_HOP.forEach((header) => headers.delete(header));
     try {
-      const upstream = await fetch(`${target.origin}/${name}${match[2] ?? ""}${url.search}`, {
+      return await callWithinLimits(`${target.origin}/${name}${match[2] ?? ""}${url.search}`, {
         method: request.method,
         headers,
         body: request.body,
         redirect: "manual",
-      });
-      return new Response(upstream.body, upstream);
+      }, limits);
     } catch (error) {
       console.error(`[gateway] ${name} is unreachable:`, error);
-      return gatewayError(503, "function_unavailable", `Function ${name} is not running`);
+      const response = gatewayError(503, "function_unavailable", `Function ${name} is not running`);
+      response.headers.set("retry-after", "1");
+      return response;
     }
   });
 }

@@ -15,6 +15,38 @@ export const LOCAL_SERVICE_ROLE_KEY =
   "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU";
 
 /**
+ * The Supabase CLI's well-known local publishable key (supabase/cli
+ * `apps/cli-go/pkg/config/apikeys.go`, `defaultPublishableKey`): not a JWT; the
+ * API gateway stands it in for the anon key.
+ */
+export const LOCAL_PUBLISHABLE_KEY = "sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH";
+
+/**
+ * The Supabase CLI's well-known local secret key (same source, `defaultSecretKey`):
+ * not a JWT; the API gateway stands it in for the service-role key.
+ */
+export const LOCAL_SECRET_KEY = "sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz";
+
+/**
+ * The legacy JWT an `apikey` stands for, as the CLI's API proxy
+ * (supabase/cli `packages/stack/src/ApiProxy.ts`, `transformAuthorization`) maps
+ * it: the publishable key to the anon JWT, the secret key to the service-role
+ * JWT; anything else (a legacy JWT key) unchanged. Keys compared in constant time.
+ */
+export function legacyKeyFor(apikey: string): string {
+  if (constantTimeEqual(apikey, LOCAL_PUBLISHABLE_KEY)) return LOCAL_ANON_KEY;
+  if (constantTimeEqual(apikey, LOCAL_SECRET_KEY)) return LOCAL_SERVICE_ROLE_KEY;
+  return apikey;
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
+}
+
+/**
  * A well-known local ES256 signing key (private), playing the role of a
  * project's asymmetric JWT signing key. Like the HS256 secret above it is
  * public knowledge and only ever trusted by local stacks.

@@ -14,6 +14,8 @@ const configSchema = z.object({
   studio: z.object({ port: z.number().int().default(54323) }).passthrough()
     .default({ port: 54323 }),
   functions: z.record(z.string(), functionConfigSchema).default({}),
+  auth: z.object({ jwt_expiry: z.number().int().positive().default(3600) }).passthrough()
+    .default({ jwt_expiry: 3600 }),
 }).passthrough();
 
 /** How one edge function is served. */
@@ -32,6 +34,8 @@ export interface ProjectConfig {
   /** `[studio] port`: where the local stack serves the admin dashboard. */
   readonly dashboardPort: number;
   readonly functions: readonly FunctionDefinition[];
+  /** `[auth] jwt_expiry`: access token lifetime in seconds. */
+  readonly authJwtExpirySeconds: number;
 }
 
 /** Reads `supabase/config.toml` and discovers `supabase/functions/<name>/index.ts`. */
@@ -53,5 +57,6 @@ export function readProjectConfig(dir: string = supabaseDir): ProjectConfig {
     dbPort: parsed.db.port,
     dashboardPort: parsed.studio.port,
     functions,
+    authJwtExpirySeconds: parsed.auth.jwt_expiry,
   };
 }

@@ -2,8 +2,12 @@ import postgres, { type Sql } from "postgres";
 import { join } from "node:path";
 import { functionEnvironment } from "./functions/function_env.ts";
 import { FunctionProcess } from "./functions/function_process.ts";
+import { GoTrue } from "./auth/gotrue.ts";
+import { TokenVerifier } from "./auth/token_verifier.ts";
+import { type EdgeRuntimeLimits, HOSTED_FREE_LIMITS } from "./edge_runtime_limits.ts";
 import { startGateway } from "./gateway.ts";
 import { LOCAL_JWKS, LOCAL_JWT_SECRET } from "./keys.ts";
+import { RealtimeServer } from "./realtime/realtime_server.ts";
 import { applyMigrations, changedMigrations, type MigrationFile } from "./migrations.ts";
 import { NetWorker } from "./net_worker.ts";
 import { configureNightlySchedule } from "./nightly_schedule.ts";
@@ -31,7 +35,12 @@ export interface StackOptions {
    * what a caller switches on runs (tests, benchmarks). @default the value of `seed`
    */
   readonly nightlySchedule?: boolean;
+  /** Edge Runtime limits the gateway enforces. @default HOSTED_FREE_LIMITS */
+  readonly edgeRuntimeLimits?: EdgeRuntimeLimits;
 }
+
+/** The platform services' own database role (superuser, REPLICATION), as on hosted. */
+const PLATFORM_SERVICE_ROLE = "supabase_admin";
 
 /**
  * A running local Supabase-compatible stack: PostgreSQL with the platform
@@ -51,6 +60,8 @@ export class LocalStack {
     private readonly janitor: MessagesPartitionJanitor,
     private readonly functions: Map<string, FunctionProcess>,
     private readonly gateway: Deno.HttpServer<Deno.NetAddr>,
+    private readonly realtime: RealtimeServer,
+    private readonly serviceSql: Sql,
     readonly apiPort: number,
     /** Migration versions applied by this start. */
     readonly appliedMigrations: readonly string[],
@@ -133,11 +144,32 @@ export class LocalStack {
       started.unshift(() => Promise.all([...functions.values()].map((fn) => fn.stop())));
       await Promise.all([...functions.values()].map((fn) => fn.start()));
 
+      const verifier = new TokenVerifier(LOCAL_JWT_SECRET, LOCAL_JWKS);
+      const serviceUrl = cluster.url(PLATFORM_SERVICE_ROLE);
+      const serviceSql = postgres(serviceUrl, { max: 4, onnotice: () => {} });
+      started.unshift(() => serviceSql.end({ timeout: 5 }));
+      const realtime = new RealtimeServer({
+        sql: serviceSql,
+        replicationUrl: serviceUrl,
+        verifier,
+      });
+      await realtime.start();
+      started.unshift(() => realtime.stop());
+      const auth = new GoTrue({
+        sql: serviceSql,
+        verifier,
+        jwtSecret: LOCAL_JWT_SECRET,
+        issuer: `${apiUrl}/auth/v1`,
+        jwtExpirySeconds: config.authJwtExpirySeconds,
+      });
       const gateway = startGateway({
         port: options.apiPort,
-        jwtSecret: LOCAL_JWT_SECRET,
+        verifier,
         jwks: LOCAL_JWKS,
         functions,
+        auth,
+        realtime,
+        limits: options.edgeRuntimeLimits ?? HOSTED_FREE_LIMITS,
       });
       return new LocalStack(
         cluster,
@@ -146,6 +178,8 @@ export class LocalStack {
         janitor,
         functions,
         gateway,
+        realtime,
+        serviceSql,
         options.apiPort,
         appliedMigrations,
         seeded,
@@ -165,10 +199,12 @@ export class LocalStack {
     }));
   }
 
-  /** Stops the gateway, the functions, the worker and the database, in that order. */
+  /** Stops Realtime, the gateway, the functions, the worker and the database, in that order. */
   async stop(): Promise<void> {
+    await this.realtime.stop().catch(() => {});
     await this.gateway.shutdown().catch(() => {});
     await Promise.all([...this.functions.values()].map((fn) => fn.stop()));
+    await this.serviceSql.end({ timeout: 5 }).catch(() => {});
     await this.netWorker.stop().catch(() => {});
     await this.janitor.stop().catch(() => {});
     await this.sql.end({ timeout: 5 }).catch(() => {});

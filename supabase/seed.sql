@@ -4,7 +4,9 @@
 -- numbers; invoice dates are relative to the day the seed runs, so dashboards
 -- always show recent activity.
 --
--- Demo users have no password: mint a token with `deno task jwt <user id>`.
+-- Every demo user signs in with the password `nightshift-demo` (supabase-js
+-- `auth.signInWithPassword`); stored as GoTrue stores it (bcrypt, cost 10, in
+-- auth.users.encrypted_password). `deno task jwt <user id>` mints a token too.
 --
 --   user id                                name          memberships
 --   d0000000-0000-4000-8000-000000000001   Olivia Owner  owner of Nordic Bistro, owner of Copper Canteen
@@ -25,7 +27,8 @@
 -- -----------------------------------------------------------------------------
 
 insert into auth.users (
-  id, instance_id, aud, role, email, email_confirmed_at, raw_app_meta_data, raw_user_meta_data
+  id, instance_id, aud, role, email, encrypted_password, email_confirmed_at, raw_app_meta_data,
+  raw_user_meta_data
 )
 select
   person.id::uuid,
@@ -33,6 +36,7 @@ select
   'authenticated',
   'authenticated',
   person.email,
+  extensions.crypt('nightshift-demo', extensions.gen_salt('bf', 10)),
   now(),
   '{"provider": "email", "providers": ["email"]}'::jsonb,
   jsonb_build_object('full_name', person.name)

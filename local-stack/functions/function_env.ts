@@ -1,6 +1,12 @@
 import { join } from "node:path";
 import { readEnvFile } from "../env_file.ts";
-import { LOCAL_ANON_KEY, LOCAL_JWKS, LOCAL_SERVICE_ROLE_KEY } from "../keys.ts";
+import {
+  LOCAL_ANON_KEY,
+  LOCAL_JWKS,
+  LOCAL_PUBLISHABLE_KEY,
+  LOCAL_SECRET_KEY,
+  LOCAL_SERVICE_ROLE_KEY,
+} from "../keys.ts";
 import { repoRoot, supabaseDir } from "../paths.ts";
 
 /** What a function environment points at. */
@@ -28,6 +34,10 @@ export function functionEnvironment(
     SUPABASE_ANON_KEY: LOCAL_ANON_KEY,
     SUPABASE_SERVICE_ROLE_KEY: LOCAL_SERVICE_ROLE_KEY,
     SUPABASE_JWKS: JSON.stringify(LOCAL_JWKS),
+    // As the CLI's edge runtime passes them (supabase/cli
+    // apps/cli-go/internal/functions/serve/templates/main.ts): JSON objects name → key.
+    SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: LOCAL_PUBLISHABLE_KEY }),
+    SUPABASE_SECRET_KEYS: JSON.stringify({ default: LOCAL_SECRET_KEY }),
     ...extra,
   };
 }

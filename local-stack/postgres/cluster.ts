@@ -19,6 +19,15 @@ const SERVER_SETTINGS: Record<string, string> = {
   logging_collector: "off",
 };
 
+/**
+ * Settings passed at every start (so clusters made before they existed get them too):
+ * the Realtime emulation reads committed broadcasts by logical replication, as
+ * supabase/realtime `lib/realtime/tenants/replication_connection.ex` does, and a
+ * short WAL writer delay lets a commit reach the reader quickly although
+ * `synchronous_commit` is off (PostgreSQL's default delay is 200 ms).
+ */
+const START_SETTINGS = ["-c wal_level=logical", "-c wal_writer_delay=10ms"];
+
 /** The password of `postgres` and `supabase_admin` in every local cluster, as with `supabase start`. */
 export const LOCAL_DB_PASSWORD = "postgres";
 
@@ -101,7 +110,7 @@ export class PostgresCluster {
       "-t",
       "60",
       "-o",
-      `-p ${this.port}`,
+      [`-p ${this.port}`, ...START_SETTINGS].join(" "),
     ]);
   }
 
