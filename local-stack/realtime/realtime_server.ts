@@ -68,6 +68,10 @@ export class RealtimeServer {
     const tenantToken = legacyKeyFor(apikey);
     const refusal = connectErrorMessage(await this.options.verifier.verify(tenantToken));
     if (refusal) return Response.json({ error: refusal }, { status: 401 });
+    // Headers cannot be read once the request is upgraded.
+    const headers = Object.fromEntries(
+      [...request.headers].filter(([name]) => name.startsWith("x-")),
+    );
     const { socket, response } = Deno.upgradeWebSocket(request);
     const connection = new RealtimeConnection(socket, {
       version,
@@ -77,9 +81,7 @@ export class RealtimeServer {
       registry: this.registry,
       idleTimeoutMs: this.options.idleTimeoutMs ?? 60_000,
       confirmTokenIntervalMs: this.options.confirmTokenIntervalMs ?? 300_000,
-      headers: Object.fromEntries(
-        [...request.headers].filter(([name]) => name.startsWith("x-")),
-      ),
+      headers,
     });
     this.connections.add(connection);
     socket.addEventListener("close", () => this.connections.delete(connection));

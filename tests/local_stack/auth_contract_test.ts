@@ -56,23 +56,28 @@ Deno.test("GoTrue password sign-in, refresh and sign-out with supabase-js", asyn
       assert.equal(user.user!.id, fixture.memberA.id);
     });
 
-    const refreshed = await t.step("refresh rotates the refresh token in the same session", async () => {
-      const { data: next, error: refreshError } = await supabase.auth.refreshSession({
-        refresh_token: session.refresh_token,
-      });
-      assert.equal(refreshError, null);
-      assert.notEqual(next.session!.refresh_token, session.refresh_token);
-      assert.equal(
-        decodeJwt(next.session!.access_token).session_id,
-        decodeJwt(session.access_token).session_id,
-      );
-      const [old] = await sql`
+    const refreshed = await t.step(
+      "refresh rotates the refresh token in the same session",
+      async () => {
+        const { data: next, error: refreshError } = await supabase.auth.refreshSession({
+          refresh_token: session.refresh_token,
+        });
+        assert.equal(refreshError, null);
+        assert.notEqual(next.session!.refresh_token, session.refresh_token);
+        assert.equal(
+          decodeJwt(next.session!.access_token).session_id,
+          decodeJwt(session.access_token).session_id,
+        );
+        const [old] = await sql`
         select revoked from auth.refresh_tokens where token = ${session.refresh_token}`;
-      assert.equal(old!.revoked, true);
-      const [child] = await sql`
-        select parent, revoked from auth.refresh_tokens where token = ${next.session!.refresh_token}`;
-      assert.deepEqual({ ...child }, { parent: session.refresh_token, revoked: false });
-    });
+        assert.equal(old!.revoked, true);
+        const [child] = await sql`
+        select parent, revoked from auth.refresh_tokens where token = ${
+          next.session!.refresh_token
+        }`;
+        assert.deepEqual({ ...child }, { parent: session.refresh_token, revoked: false });
+      },
+    );
     assert.ok(refreshed);
 
     await t.step("sign-out ends the session: its tokens stop working", async () => {
@@ -132,20 +137,23 @@ Deno.test("GoTrue refuses a wrong password with its error shapes", async (t) => 
         msg: "Invalid login credentials",
       });
     });
-    await t.step("a reused refresh token outside the reuse interval revokes the session", async () => {
-      const { data } = await client().auth.signInWithPassword({
-        email: fixture.memberB.email,
-        password: fixture.password,
-      });
-      const first = data.session!.refresh_token;
-      const { error } = await client().auth.refreshSession({ refresh_token: first });
-      assert.equal(error, null);
-      await sql`update auth.refresh_tokens set updated_at = now() - interval '1 minute'
+    await t.step(
+      "a reused refresh token outside the reuse interval revokes the session",
+      async () => {
+        const { data } = await client().auth.signInWithPassword({
+          email: fixture.memberB.email,
+          password: fixture.password,
+        });
+        const first = data.session!.refresh_token;
+        const { error } = await client().auth.refreshSession({ refresh_token: first });
+        assert.equal(error, null);
+        await sql`update auth.refresh_tokens set updated_at = now() - interval '1 minute'
                  where token = ${first}`;
-      const { error: reuse } = await client().auth.refreshSession({ refresh_token: first });
-      assert.equal(reuse?.code, "refresh_token_already_used");
-      assert.equal(reuse?.message, "Invalid Refresh Token: Already Used");
-    });
+        const { error: reuse } = await client().auth.refreshSession({ refresh_token: first });
+        assert.equal(reuse?.code, "refresh_token_already_used");
+        assert.equal(reuse?.message, "Invalid Refresh Token: Already Used");
+      },
+    );
   } finally {
     await dropMembers(sql, fixture);
     await sql.end();
