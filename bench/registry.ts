@@ -18,4 +18,5 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   "client-revalidation": () => import("./client_revalidation_bench.ts"),
   "cold-burst": () => import("./cold_burst_bench.ts"),
   zipf: () => import("./zipf_bench.ts"),
+  "realtime-latency": () => import("./realtime_latency_bench.ts"),
 };
