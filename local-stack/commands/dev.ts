@@ -3,7 +3,14 @@
  * supabase/config.toml (api.port for the functions, db.port for Postgres) until Ctrl-C.
  */
 import { join } from "node:path";
-import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_SERVICE_ROLE_KEY } from "../keys.ts";
+import { edgeRuntimeLimitsFromEnv } from "../edge_runtime_limits.ts";
+import {
+  LOCAL_ANON_KEY,
+  LOCAL_JWT_SECRET,
+  LOCAL_PUBLISHABLE_KEY,
+  LOCAL_SECRET_KEY,
+  LOCAL_SERVICE_ROLE_KEY,
+} from "../keys.ts";
 import { ensureDashboardBuilt } from "../dashboard/build.ts";
 import { startDashboardServer } from "../dashboard/server.ts";
 import { failTask } from "../command_failure.ts";
@@ -16,6 +23,7 @@ import { readProjectConfig } from "../project_config.ts";
 import { LocalStack } from "../stack.ts";
 
 const config = readProjectConfig();
+const limits = edgeRuntimeLimitsFromEnv();
 console.log("Starting the Nightshift local stack...");
 let stack: LocalStack;
 try {
@@ -33,6 +41,7 @@ try {
     dbPort: config.dbPort,
     apiPort: config.apiPort,
     seed: true,
+    edgeRuntimeLimits: limits,
   });
 } catch (error) {
   failTask("dev", error);
@@ -58,10 +67,17 @@ Nightshift local stack is running.
 
   Dashboard     ${dashboardUrl}   (admin dashboard: sign in, or paste the service_role key)
   Functions     ${functionsUrl}/<name>   (${stack.functionNames.join(", ")})
+  Auth          ${stack.apiUrl}/auth/v1   (demo users' password: nightshift-demo)
+  Realtime      ${stack.apiUrl.replace("http", "ws")}/realtime/v1/websocket
   Database      ${stack.dbUrl}
   JWT secret    ${LOCAL_JWT_SECRET}
   anon key      ${LOCAL_ANON_KEY}
   service_role  ${LOCAL_SERVICE_ROLE_KEY}
+  publishable   ${LOCAL_PUBLISHABLE_KEY}
+  secret        ${LOCAL_SECRET_KEY}
+  Edge limits   wall clock ${limits.wallClockMs / 1000} s, request idle timeout ${
+  limits.requestIdleTimeoutMs / 1000
+} s
 
   Migrations applied now: ${
   stack.appliedMigrations.length ? stack.appliedMigrations.join(", ") : "none (up to date)"

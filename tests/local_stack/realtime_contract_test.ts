@@ -135,3 +135,55 @@ Deno.test("setAuth with a fresh token keeps a subscription past the old token's 
     await sql.end();
   }
 });
+
+Deno.test("an owner's purge through cache-admin reaches a signed-in member's channel", async () => {
+  const sql = connectAsSuperuser();
+  const fixture = await createMembers(sql);
+  const member = await signedIn(fixture.memberA.email, fixture.password);
+  const owner = await signedIn(fixture.ownerA.email, fixture.password);
+  try {
+    const { watched, status } = await subscribePrivate(member, invalidationTopic(fixture.orgA));
+    assert.equal(status, "SUBSCRIBED");
+    const { data, error } = await owner.functions.invoke("cache-admin/invalidate", {
+      body: {
+        organization_id: fixture.orgA,
+        datasets: ["supplier-data"],
+        mode: "purge",
+        reason: "realtime contract test",
+      },
+    });
+    assert.equal(error, null, String(error));
+    assert.equal(data.mode, "purge");
+    await waitFor("the purge broadcast", () => watched.received.length === 1, 5000);
+    const notice = watched.received[0]!;
+    assert.equal(notice.event, "cache_invalidation");
+    assert.equal(notice.payload.organization_id, fixture.orgA);
+  } finally {
+    await member.removeAllChannels();
+    await dropMembers(sql, fixture);
+    await sql.end();
+  }
+});
+
+Deno.test("a public channel gets only public messages of its topic", async () => {
+  const sql = connectAsSuperuser();
+  const topic = `public-test:${crypto.randomUUID()}`;
+  const supabase = client();
+  try {
+    const received: unknown[] = [];
+    const joined = Promise.withResolvers<string>();
+    supabase.channel(topic)
+      .on("broadcast", { event: "note" }, (message) => received.push(message.payload))
+      .subscribe((status) => joined.resolve(status));
+    assert.equal(await joined.promise, "SUBSCRIBED");
+    await sql`select realtime.send('{"p": "private"}'::jsonb, 'note', ${topic}, true)`;
+    await sql`select realtime.send('{"p": "public"}'::jsonb, 'note', ${topic}, false)`;
+    await sql`select realtime.send('{"p": "last"}'::jsonb, 'note', ${topic}, false)`;
+    await waitFor("two public messages", () => received.length >= 2, 5000);
+    assert.deepEqual(received, [{ p: "public" }, { p: "last" }]);
+  } finally {
+    await supabase.removeAllChannels();
+    await sql`delete from realtime.messages where topic = ${topic}`;
+    await sql.end();
+  }
+});
