@@ -4,7 +4,7 @@
  * supabase/realtime `lib/realtime_web/socket/v2_serializer.ex` (user broadcast frame).
  */
 import assert from "node:assert/strict";
-import fc from "npm:fast-check@4.11.0";
+import fc from "fast-check";
 import {
   decodeMessage,
   encodeBroadcast,
@@ -13,7 +13,7 @@ import {
   ProtocolError,
   protocolVersion,
 } from "../../local-stack/realtime/protocol.ts";
-import * as serializerModule from "npm:@supabase/realtime-js@2.119.1/dist/module/lib/serializer.js";
+import * as serializerModule from "@supabase/realtime-js/dist/module/lib/serializer.js";
 
 /** realtime-js's serializer class (its dist is loaded as CommonJS, so `default` may nest). */
 interface RealtimeJsSerializer {
