@@ -57,6 +57,21 @@ export function forwardedAuthorization(headers: Headers): string | null {
   return legacy === apikey ? apikey : `Bearer ${legacy}`;
 }
 
+/**
+ * CORS of the API gateway for browser clients of /auth/v1, as Kong's cors plugin
+ * in `supabase start` answers: any origin, the requested headers reflected
+ * (supabase-js sends `apikey`, `x-client-info`, `x-supabase-api-version`).
+ */
+function cors(request: Request): Record<string, string> {
+  return {
+    "access-control-allow-origin": "*",
+    "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+    "access-control-allow-headers": request.headers.get("access-control-request-headers") ??
+      "authorization, content-type, apikey, x-client-info, x-supabase-api-version",
+    "access-control-max-age": "86400",
+  };
+}
+
 async function hasValidJwt(authorization: string | null, verifier: TokenVerifier) {
   const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? "");
   return match ? (await verifier.verify(match[1]!)).ok : false;
@@ -120,7 +135,12 @@ export function startGateway(options: GatewayOptions): Deno.HttpServer<Deno.NetA
       return Response.json(options.jwks);
     }
     if (url.pathname.startsWith("/auth/v1/") && options.auth) {
-      return await options.auth.handle(request, url.pathname.slice("/auth/v1".length));
+      if (request.method === "OPTIONS") {
+        return new Response(null, { status: 204, headers: cors(request) });
+      }
+      const response = await options.auth.handle(request, url.pathname.slice("/auth/v1".length));
+      for (const [name, value] of Object.entries(cors(request))) response.headers.set(name, value);
+      return response;
     }
     if (url.pathname === "/realtime/v1/websocket" && options.realtime) {
       return await options.realtime.handleUpgrade(request);

@@ -93,41 +93,57 @@ Deno.test("setAuth with a fresh token keeps a subscription past the old token's 
   const sql = connectAsSuperuser();
   const fixture = await createMembers(sql);
   const topic = invalidationTopic(fixture.orgA);
-  const shortLived = () =>
-    mintUserToken({
-      userId: fixture.memberA.id,
-      email: fixture.memberA.email,
-      expiresInSeconds: 2,
+  const token = (expiresInSeconds: number) =>
+    mintUserToken({ userId: fixture.memberA.id, email: fixture.memberA.email, expiresInSeconds });
+  /**
+   * A client whose tokens come from `current` (supabase-js's `accessToken`
+   * option): `realtime.setAuth()` reads it and pushes `access_token` when it changed.
+   */
+  const clientWith = async (current: { token: string }) => {
+    const supabase = createClient(testStack.apiUrl, testStack.anonKey, {
+      accessToken: () => Promise.resolve(current.token),
     });
+    await supabase.realtime.setAuth(); // before joining, as for any private channel
+    return supabase;
+  };
   try {
     await t.step("without a refresh the channel is shut down at expiry", async () => {
-      const supabase = client();
-      await supabase.realtime.setAuth(await shortLived());
-      const { watched, status } = await subscribePrivate(supabase, topic);
-      assert.equal(status, "SUBSCRIBED");
-      await waitFor(
-        "watched.systemMessages.length > 0",
-        () => watched.systemMessages.length > 0,
-        6000,
-      );
+      const supabase = await clientWith({ token: await token(2) });
+      const { watched, status, error } = await subscribePrivate(supabase, topic);
+      assert.equal(status, "SUBSCRIBED", error?.message);
+      await waitFor("a system message", () => watched.systemMessages.length > 0, 6000);
       const message = watched.systemMessages[0]!;
       assert.equal(message.status, "error");
       assert.match(String(message.message), /^Token has expired \d+ seconds ago$/);
       await supabase.removeAllChannels();
     });
     await t.step("with a refresh before expiry it keeps receiving", async () => {
-      const supabase = client();
-      await supabase.realtime.setAuth(await shortLived());
-      const { watched, status } = await subscribePrivate(supabase, topic);
-      assert.equal(status, "SUBSCRIBED");
-      await supabase.realtime.setAuth(
-        await mintUserToken({ userId: fixture.memberA.id, expiresInSeconds: 60 }),
-      );
+      const current = { token: await token(2) };
+      const supabase = await clientWith(current);
+      const { watched, status, error } = await subscribePrivate(supabase, topic);
+      assert.equal(status, "SUBSCRIBED", error?.message);
+      current.token = await token(60);
+      await supabase.realtime.setAuth();
       await new Promise((resolve) => setTimeout(resolve, 3000));
       await sql`select realtime.send('{"after": "expiry"}'::jsonb, 'cache_invalidation', ${topic})`;
-      await waitFor("watched.received.length === 1", () => watched.received.length === 1, 5000);
+      await waitFor("the broadcast after expiry", () => watched.received.length === 1, 5000);
       assert.deepEqual(watched.systemMessages, []);
       assert.equal(watched.channel.state, "joined");
+      await supabase.removeAllChannels();
+    });
+    await t.step("a GoTrue refresh reaches Realtime through supabase-js", async () => {
+      const supabase = await signedIn(fixture.memberA.email, fixture.password);
+      const { watched, status } = await subscribePrivate(supabase, topic);
+      assert.equal(status, "SUBSCRIBED");
+      const { data } = await supabase.auth.refreshSession();
+      await waitFor(
+        "supabase-js to hand the refreshed token to Realtime",
+        () => supabase.realtime.accessTokenValue === data.session!.access_token,
+        5000,
+      );
+      await sql`select realtime.send('{"after": "refresh"}'::jsonb, 'cache_invalidation', ${topic})`;
+      await waitFor("the broadcast after the refresh", () => watched.received.length === 1, 5000);
+      assert.deepEqual(watched.systemMessages, []);
       await supabase.removeAllChannels();
     });
   } finally {

@@ -63,13 +63,14 @@ Deno.test("heartbeats keep an idle channel open; silence closes the socket", asy
       assert.deepEqual(await response.json(), { error: "API key is missing" });
     });
     await t.step("supabase-js heartbeats keep a private channel joined and receiving", async () => {
+      const userToken = await mintUserToken({ userId: fixture.memberA.id });
       const supabase = createClient(`http://127.0.0.1:${port}`, LOCAL_PUBLISHABLE_KEY, {
-        auth: { persistSession: false, autoRefreshToken: false },
+        accessToken: () => Promise.resolve(userToken),
         // realtime-js counts a heartbeat unanswered by the next one as a lost connection, so the
         // interval leaves room for a loaded machine while staying well under the idle timeout.
         realtime: { heartbeatIntervalMs: 300 },
       });
-      await supabase.realtime.setAuth(await mintUserToken({ userId: fixture.memberA.id }));
+      await supabase.realtime.setAuth(); // before joining, as for any private channel
       const topic = invalidationTopic(fixture.orgA);
       const { watched, status, error } = await subscribePrivate(supabase, topic);
       assert.equal(status, "SUBSCRIBED", String(error?.message));
