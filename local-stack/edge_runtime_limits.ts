@@ -2,25 +2,31 @@
  * Hosted Edge Runtime limits the gateway enforces per request
  * (https://supabase.com/docs/guides/functions/limits): wall clock 150 s on the
  * free plan (400 s on paid plans), request idle timeout 150 s (no response by
- * then: 504). CPU time (2 s) and memory (256 MB) are not enforced locally.
+ * then: 504), memory 256 MB (the function process's V8 heap limit; a process that
+ * reaches it dies, the request gets 546 and the process is started again).
+ * CPU time (2 s per request) is not enforced locally.
  */
 export interface EdgeRuntimeLimits {
   /** Longest a request may run, body included, in ms. @default 150000 */
   readonly wallClockMs: number;
   /** Longest wait for the response head, in ms. @default 150000 */
   readonly requestIdleTimeoutMs: number;
+  /** Heap limit of each function process in MB (applied when the stack starts them). */
+  readonly memoryLimitMb?: number;
 }
 
 /** Hosted free-plan limits. */
 export const HOSTED_FREE_LIMITS: EdgeRuntimeLimits = {
   wallClockMs: 150_000,
   requestIdleTimeoutMs: 150_000,
+  memoryLimitMb: 256,
 };
 
 /** Hosted paid-plan limits (wall clock 400 s). */
 export const HOSTED_PAID_LIMITS: EdgeRuntimeLimits = {
   wallClockMs: 400_000,
   requestIdleTimeoutMs: 150_000,
+  memoryLimitMb: 256,
 };
 
 /**
@@ -46,19 +52,23 @@ export function idleTimeoutResponse(): Response {
   }, { status: 504 });
 }
 
-/** Reads limit overrides (seconds) from the environment; hosted free limits otherwise. */
+/**
+ * Reads limit overrides from the environment (`NIGHTSHIFT_EDGE_WALL_CLOCK_SECONDS`,
+ * `NIGHTSHIFT_EDGE_IDLE_TIMEOUT_SECONDS`, `NIGHTSHIFT_EDGE_MEMORY_MB`); hosted free
+ * limits for what is unset or not a positive number.
+ */
 export function edgeRuntimeLimitsFromEnv(
   env: (name: string) => string | undefined = (name) => Deno.env.get(name),
 ): EdgeRuntimeLimits {
-  const seconds = (name: string, fallbackMs: number) => {
+  const positive = (name: string): number | undefined => {
     const value = Number(env(name));
-    return Number.isFinite(value) && value > 0 ? value * 1000 : fallbackMs;
+    return Number.isFinite(value) && value > 0 ? value : undefined;
   };
+  const wallClock = positive("NIGHTSHIFT_EDGE_WALL_CLOCK_SECONDS");
+  const idle = positive("NIGHTSHIFT_EDGE_IDLE_TIMEOUT_SECONDS");
   return {
-    wallClockMs: seconds("NIGHTSHIFT_EDGE_WALL_CLOCK_SECONDS", HOSTED_FREE_LIMITS.wallClockMs),
-    requestIdleTimeoutMs: seconds(
-      "NIGHTSHIFT_EDGE_IDLE_TIMEOUT_SECONDS",
-      HOSTED_FREE_LIMITS.requestIdleTimeoutMs,
-    ),
+    wallClockMs: wallClock ? wallClock * 1000 : HOSTED_FREE_LIMITS.wallClockMs,
+    requestIdleTimeoutMs: idle ? idle * 1000 : HOSTED_FREE_LIMITS.requestIdleTimeoutMs,
+    memoryLimitMb: positive("NIGHTSHIFT_EDGE_MEMORY_MB") ?? HOSTED_FREE_LIMITS.memoryLimitMb!,
   };
 }

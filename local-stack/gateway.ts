@@ -168,6 +168,13 @@ export function startGateway(options: GatewayOptions): Deno.HttpServer<Deno.NetA
         redirect: "manual",
       }, limits);
     } catch (error) {
+      if (await target.diedOfMemoryLimitWithin()) {
+        console.error(`[gateway] ${name} reached its memory limit: restarting it`);
+        target.restart().catch((cause) =>
+          console.error(`[gateway] ${name} restart failed:`, cause)
+        );
+        return workerLimitResponse();
+      }
       console.error(`[gateway] ${name} is unreachable:`, error);
       const response = gatewayError(503, "function_unavailable", `Function ${name} is not running`);
       response.headers.set("retry-after", "1");

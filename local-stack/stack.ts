@@ -139,7 +139,15 @@ export class LocalStack {
       const functions = new Map(
         config.functions.map((
           definition,
-        ) => [definition.name, new FunctionProcess(definition, env)]),
+        ) => [
+          definition.name,
+          new FunctionProcess(
+            definition,
+            env,
+            definition.name,
+            (options.edgeRuntimeLimits ?? HOSTED_FREE_LIMITS).memoryLimitMb,
+          ),
+        ]),
       );
       started.unshift(() => Promise.all([...functions.values()].map((fn) => fn.stop())));
       await Promise.all([...functions.values()].map((fn) => fn.start()));

@@ -17,6 +17,9 @@ function runtimeEnv(): Record<string, string> {
   );
 }
 
+/** The message V8 prints when an isolate reaches its heap limit. */
+const OUT_OF_MEMORY = /Fatal JavaScript out of memory|Reached heap limit/;
+
 /** Thrown when a function process exits before it serves. */
 export class FunctionStartError extends Error {
   override name = "FunctionStartError";
@@ -28,13 +31,32 @@ export class FunctionStartError extends Error {
  */
 export class FunctionProcess {
   private child: Deno.ChildProcess | undefined;
+  private exited = true;
+  private outOfMemory = false;
+  private stderrDrained: Promise<void> = Promise.resolve();
+  private restarting: Promise<void> | undefined;
   readonly port: number = freePort();
 
   constructor(
     readonly definition: FunctionDefinition,
     private readonly env: Record<string, string>,
     private readonly label: string = definition.name,
+    /**
+     * V8 heap limit of the process in MB (`--max-old-space-size`), standing in for
+     * the Edge Runtime's per-worker memory limit (hosted: 256 MB). @default none
+     */
+    readonly memoryLimitMb?: number,
   ) {}
+
+  /** True while the process runs. */
+  get running(): boolean {
+    return this.child !== undefined && !this.exited;
+  }
+
+  /** True when the process died because its heap reached `memoryLimitMb`. */
+  get diedOfMemoryLimit(): boolean {
+    return this.exited && this.outOfMemory;
+  }
 
   /** Base URL of the process (no path). */
   get origin(): string {
@@ -51,6 +73,7 @@ export class FunctionProcess {
         "--allow-read",
         "--allow-sys",
         "--no-prompt",
+        ...(this.memoryLimitMb ? [`--v8-flags=--max-old-space-size=${this.memoryLimitMb}`] : []),
         `--config=${join(repoRoot, "deno.json")}`,
         hostScript,
         this.definition.entrypoint,
@@ -60,12 +83,21 @@ export class FunctionProcess {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    this.exited = false;
+    this.outOfMemory = false;
+    const child = this.child;
+    child.status.then(() => {
+      if (this.child === child) this.exited = true;
+    });
     const ready = Promise.withResolvers<void>();
     this.pipeLines(this.child.stdout, (line) => {
       if (line === `${READY_MARKER} ${this.port}`) ready.resolve();
       else console.log(`[${this.label}] ${line}`);
     });
-    this.pipeLines(this.child.stderr, (line) => console.error(`[${this.label}] ${line}`));
+    this.stderrDrained = this.pipeLines(this.child.stderr, (line) => {
+      if (OUT_OF_MEMORY.test(line)) this.outOfMemory = true;
+      console.error(`[${this.label}] ${line}`);
+    });
     this.child.status.then((status) =>
       ready.reject(new FunctionStartError(`Function ${this.label} exited with code ${status.code}`))
     );
@@ -78,6 +110,30 @@ export class FunctionProcess {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * After a call to the process failed: waits up to `waitMs` for it to exit and
+   * its stderr to drain, and tells whether it died of its memory limit.
+   */
+  async diedOfMemoryLimitWithin(waitMs = 2000): Promise<boolean> {
+    const child = this.child;
+    if (!child) return false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const exited = await Promise.race([
+      child.status.then(() => this.stderrDrained).then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs))),
+    ]);
+    clearTimeout(timer);
+    return exited && this.outOfMemory;
+  }
+
+  /** Starts the process again after it died (one restart at a time). */
+  restart(): Promise<void> {
+    this.restarting ??= this.stop().then(() => this.start()).finally(() => {
+      this.restarting = undefined;
+    });
+    return this.restarting;
   }
 
   /** Stops the process and waits for it to exit. */

@@ -57,7 +57,11 @@ Deno.test("gateway maps sb_ keys as the Supabase CLI's proxy does", async (t) =>
 });
 
 Deno.test("gateway enforces Edge Runtime limits with hosted's answers", async (t) => {
-  assert.deepEqual(HOSTED_FREE_LIMITS, { wallClockMs: 150_000, requestIdleTimeoutMs: 150_000 });
+  assert.deepEqual(HOSTED_FREE_LIMITS, {
+    wallClockMs: 150_000,
+    requestIdleTimeoutMs: 150_000,
+    memoryLimitMb: 256,
+  });
   const slow = new FunctionProcess(
     { name: "slow", entrypoint: fixture("slow"), verifyJwt: true },
     { SUPABASE_URL: "http://127.0.0.1:1" },
@@ -123,5 +127,31 @@ Deno.test("gateway enforces Edge Runtime limits with hosted's answers", async (t
   } finally {
     await Promise.all(servers.map(({ server }) => server.shutdown()));
     await slow.stop();
+  }
+});
+
+Deno.test("a function past its memory limit gets 546 and a fresh process", async () => {
+  const hungry = new FunctionProcess(
+    { name: "hungry", entrypoint: fixture("hungry"), verifyJwt: false },
+    { SUPABASE_URL: "http://127.0.0.1:1" },
+    "hungry",
+    64,
+  );
+  await hungry.start();
+  const port = freePort();
+  const server = startGateway({ port, jwks: LOCAL_JWKS, functions: new Map([["hungry", hungry]]) });
+  const base = `http://127.0.0.1:${port}/functions/v1/hungry`;
+  try {
+    const small = await fetch(`${base}?mb=4`);
+    assert.deepEqual(await small.json(), { kept: 4 });
+    const big = await fetch(`${base}?mb=200`);
+    assert.equal(big.status, 546);
+    assert.equal((await big.json()).code, "WORKER_LIMIT");
+    await hungry.restart(); // the gateway's restart, awaited here
+    const after = await fetch(base);
+    assert.deepEqual(await after.json(), { kept: 0 }, "a new process, memory released");
+  } finally {
+    await server.shutdown();
+    await hungry.stop();
   }
 });
