@@ -39,9 +39,6 @@ export interface StackOptions {
   readonly edgeRuntimeLimits?: EdgeRuntimeLimits;
 }
 
-/** The platform services' own database role (superuser, REPLICATION), as on hosted. */
-const PLATFORM_SERVICE_ROLE = "supabase_admin";
-
 /**
  * A running local Supabase-compatible stack: PostgreSQL with the platform
  * bootstrap and the project's migrations, the pg_net worker, and every edge
@@ -153,7 +150,8 @@ export class LocalStack {
       await Promise.all([...functions.values()].map((fn) => fn.start()));
 
       const verifier = new TokenVerifier(LOCAL_JWT_SECRET, LOCAL_JWKS);
-      const serviceUrl = cluster.url(PLATFORM_SERVICE_ROLE);
+      // The platform services' own role (the bootstrap superuser, with REPLICATION).
+      const serviceUrl = cluster.adminUrl();
       const serviceSql = postgres(serviceUrl, { max: 4, onnotice: () => {} });
       started.unshift(() => serviceSql.end({ timeout: 5 }));
       const realtime = new RealtimeServer({

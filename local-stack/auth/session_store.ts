@@ -27,7 +27,7 @@ export function newRefreshToken(): string {
 
 /**
  * GoTrue's storage in auth.users, auth.sessions and auth.refresh_tokens
- * (local-stack/bootstrap/06_auth_sessions.sql), with GoTrue's semantics:
+ * (local-stack/bootstrap/07_auth_sessions.sql), with GoTrue's semantics:
  * bcrypt passwords checked with pgcrypto's `crypt`, one refresh token chain per
  * session (`parent` = the token it replaced).
  */

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { createClient } from "@supabase/supabase-js";
 import { decodeJwt } from "jose";
-import { connectAsSuperuser, testStack } from "../support/stack.ts";
+import { connectAsPostgres, testStack } from "../support/stack.ts";
 import { createMembers, dropMembers } from "./support/members.ts";
 
 function client() {
@@ -19,7 +19,7 @@ function client() {
 }
 
 Deno.test("GoTrue password sign-in, refresh and sign-out with supabase-js", async (t) => {
-  const sql = connectAsSuperuser();
+  const sql = connectAsPostgres();
   const fixture = await createMembers(sql);
   try {
     const supabase = client();
@@ -109,7 +109,7 @@ Deno.test("GoTrue password sign-in, refresh and sign-out with supabase-js", asyn
 });
 
 Deno.test("GoTrue refuses a wrong password with its error shapes", async (t) => {
-  const sql = connectAsSuperuser();
+  const sql = connectAsPostgres();
   const fixture = await createMembers(sql);
   try {
     await t.step("supabase-js gets invalid_credentials (API version 2024-01-01)", async () => {

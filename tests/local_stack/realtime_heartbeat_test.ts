@@ -19,21 +19,17 @@ import {
 } from "../../local-stack/keys.ts";
 import { RealtimeServer } from "../../local-stack/realtime/realtime_server.ts";
 import { pollUntil } from "../support/poll.ts";
-import { connectAsSuperuser, testStack } from "../support/stack.ts";
+import { connectAsPostgres, testStack } from "../support/stack.ts";
 import { subscribePrivate } from "./support/channels.ts";
 import { createMembers, dropMembers, invalidationTopic } from "./support/members.ts";
 
 const IDLE_TIMEOUT_MS = 1000;
 
-/** The stack's platform-service role (REPLICATION), on the test database. */
-function serviceUrl(): string {
-  const url = new URL(testStack.dbUrl);
-  url.username = "supabase_admin";
-  return url.toString();
-}
+/** The platform services' role (the bootstrap superuser, REPLICATION), as the stack uses it. */
+const serviceUrl = () => testStack.adminDbUrl;
 
 Deno.test("heartbeats keep an idle channel open; silence closes the socket", async (t) => {
-  const sql = connectAsSuperuser();
+  const sql = connectAsPostgres();
   const fixture = await createMembers(sql);
   const serviceSql = postgres(serviceUrl(), { max: 2, onnotice: () => {} });
   const realtime = new RealtimeServer({

@@ -11,7 +11,7 @@ export interface MemberFixture {
 }
 
 /**
- * Creates the fixture (committed, as superuser); passwords stored as GoTrue
+ * Creates the fixture (committed, as `postgres`); passwords stored as GoTrue
  * stores them (bcrypt; cost 4 here to keep tests fast, GoTrue verifies any cost).
  * Remove with `dropMembers`.
  */

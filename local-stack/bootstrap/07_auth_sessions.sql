@@ -53,6 +53,13 @@ create index if not exists refresh_tokens_parent_idx on auth.refresh_tokens (par
 create index if not exists refresh_tokens_session_id_revoked_idx
   on auth.refresh_tokens (session_id, revoked);
 
--- As on hosted: RLS on, no policies, nothing granted to the API roles.
+-- As on hosted: owned by GoTrue's role (it creates them), `postgres` and the
+-- dashboard with table privileges (03_auth.sql's grants), RLS on, no policies,
+-- nothing granted to the API roles.
+alter type auth.aal_level owner to supabase_auth_admin;
+alter table auth.sessions owner to supabase_auth_admin;
+alter table auth.refresh_tokens owner to supabase_auth_admin;
+grant all on auth.sessions, auth.refresh_tokens to postgres, dashboard_user;
+grant all on sequence auth.refresh_tokens_id_seq to postgres, dashboard_user;
 alter table auth.sessions enable row level security;
 alter table auth.refresh_tokens enable row level security;
