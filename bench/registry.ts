@@ -19,4 +19,5 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   "cold-burst": () => import("./cold_burst_bench.ts"),
   zipf: () => import("./zipf_bench.ts"),
   "realtime-latency": () => import("./realtime_latency_bench.ts"),
+  "client-invalidation": () => import("./client_invalidation_bench.ts"),
 };
