@@ -19,7 +19,7 @@ import {
   nightshiftKeys,
   type NoticeOutcome,
 } from "../../client/src/mod.ts";
-import { FakeClock } from "../../shared/cache/clock.ts";
+import { FakeClock } from "../../shared/util/clock.ts";
 import { runTick } from "../../shared/nightly/invocation.ts";
 import type { TwoTenants } from "../domain/support/tenants.ts";
 import { serviceRoleKey, withTwoTenants } from "../functions/datasets_support.ts";
