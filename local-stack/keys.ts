@@ -93,6 +93,27 @@ export interface UserTokenClaims {
    * signing key (ES256, verifiable with `LOCAL_JWKS`). @default "HS256"
    */
   readonly algorithm?: "HS256" | "ES256";
+  /**
+   * `iss`: the Auth URL of the stack the token is for, `<api url>/auth/v1` (see
+   * `localAuthIssuer`), as GoTrue sets it. @default `DEFAULT_LOCAL_AUTH_ISSUER`
+   */
+  readonly issuer?: string;
+}
+
+/**
+ * `iss` of tokens minted without an issuer: the Auth URL of a stack on the
+ * Supabase CLI's default API port. Tools that know the stack's port (from
+ * supabase/config.toml) pass `localAuthIssuer(apiUrl)` instead.
+ */
+export const DEFAULT_LOCAL_AUTH_ISSUER = "http://127.0.0.1:54321/auth/v1";
+
+/**
+ * The `iss` GoTrue puts in the access tokens of the stack whose API gateway is
+ * at `apiUrl` (e.g. `http://127.0.0.1:54321` → `http://127.0.0.1:54321/auth/v1`),
+ * as the Supabase CLI configures `GOTRUE_JWT_ISSUER`.
+ */
+export function localAuthIssuer(apiUrl: string): string {
+  return `${apiUrl.replace(/\/+$/, "")}/auth/v1`;
 }
 
 /**
@@ -127,7 +148,7 @@ export async function mintUserToken(
         : { alg: "HS256", typ: "JWT" },
     )
     .setSubject(claims.userId)
-    .setIssuer("http://127.0.0.1:54321/auth/v1")
+    .setIssuer(claims.issuer ?? DEFAULT_LOCAL_AUTH_ISSUER)
     .setIssuedAt(now)
     .setExpirationTime(now + (claims.expiresInSeconds ?? 3600));
   return await token.sign(

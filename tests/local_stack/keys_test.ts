@@ -1,10 +1,13 @@
 /** The well-known local keys are what `supabase start` uses: HS256 with the local secret. */
 import assert from "node:assert/strict";
 import { jwtVerify } from "jose";
+import { jwtCommandToken } from "../../local-stack/commands/jwt.ts";
 import {
+  DEFAULT_LOCAL_AUTH_ISSUER,
   LOCAL_ANON_KEY,
   LOCAL_JWT_SECRET,
   LOCAL_SERVICE_ROLE_KEY,
+  localAuthIssuer,
   mintUserToken,
 } from "../../local-stack/keys.ts";
 
@@ -27,4 +30,19 @@ Deno.test("mintUserToken issues a GoTrue-shaped authenticated token", async () =
   assert.equal(payload.aud, "authenticated");
   assert.equal(payload.email, "a@example.com");
   assert.equal(payload.exp! - payload.iat!, 120);
+});
+
+Deno.test("./nightshift jwt issues tokens for the Auth URL of config.toml's [api] port", async () => {
+  const userId = "d0000000-0000-4000-8000-000000000003";
+  const result = await jwtCommandToken([userId], { apiPort: 55421, dbPort: 55422 });
+  assert.ok("token" in result);
+  const { payload } = await jwtVerify(result.token, secret, { algorithms: ["HS256"] });
+  assert.equal(payload.iss, "http://127.0.0.1:55421/auth/v1");
+  assert.equal(payload.sub, userId);
+  assert.equal(localAuthIssuer("http://127.0.0.1:54321/"), DEFAULT_LOCAL_AUTH_ISSUER);
+});
+
+Deno.test("./nightshift jwt refuses a user id that is not a UUID", async () => {
+  const result = await jwtCommandToken(["mia"], { apiPort: 55421, dbPort: 55422 });
+  assert.deepEqual(result, { error: "user-id must be a UUID (an auth.users id)" });
 });
