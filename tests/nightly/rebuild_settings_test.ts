@@ -25,7 +25,11 @@ Deno.test("nightly entry points: jit = off and search_path = '' on each", async 
       order by 1`;
     assert.deepEqual(rows.map((row) => row.signature), ENTRY_POINTS);
     for (const row of rows) {
-      assert.deepEqual([...(row.config ?? [])].sort(), ['jit=off', 'search_path=""'], row.signature);
+      assert.deepEqual(
+        [...(row.config ?? [])].sort(),
+        ["jit=off", 'search_path=""'],
+        row.signature,
+      );
     }
   } finally {
     await sql.end();
