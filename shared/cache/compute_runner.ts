@@ -98,16 +98,10 @@ export class ComputeRunner {
       const holder = crypto.randomUUID();
       const lease = await this.#acquire(target, holder);
       if (lease === undefined) return await this.#compute(target, work, undefined, false);
-      if (lease.acquired) {
-        // The previous holder may have written and released between our miss and
-        // this lease: look once more, or two instances compute the same key.
-        const stored = await this.#readQuietly(target);
-        if (stored?.state === "fresh") {
-          await this.#release(target.key, holder);
-          return { entry: stored.entry, source: "l2", versioned: true };
-        }
-        return await this.#compute(target, work, { holder, lease }, false);
-      }
+      if (lease.acquired) return await this.#compute(target, work, { holder, lease }, false);
+      // The lease was won after the previous holder wrote (between our miss and the
+      // lease): the store answered its entry instead, or two instances compute the key.
+      if (lease.entry) return { entry: lease.entry, source: "l2", versioned: true };
       if (waitedMs >= this.#leaseWaitTimeoutMs) {
         throw new CacheLeaseTimeoutError(target.key, waitedMs);
       }

@@ -30,7 +30,14 @@ export type LeaseResult =
     /** Current versions of the entry's tags: write the entry under these. */
     readonly tagVersions: Readonly<Record<string, number>>;
   }
-  | { readonly acquired: false };
+  | {
+    readonly acquired: false;
+    /**
+     * The fresh entry found once the lease was won (the previous holder wrote it
+     * meanwhile): serve it, nothing to compute. Absent while another holder computes.
+     */
+    readonly entry?: CacheEntry;
+  };
 
 /** The version of a tag after a change. */
 export interface TagChange {
@@ -77,7 +84,10 @@ export interface CleanupResult {
 export interface CacheStore {
   /** The entry of `key` in `organizationId` at `now`; `undefined` on a miss. */
   read(key: string, organizationId: string, now: number): Promise<StoreReadResult | undefined>;
-  /** Takes the computation lease of `key` unless another holder has a live one. */
+  /**
+   * Takes the computation lease of `key` unless another holder has a live one; when
+   * won while a fresh entry exists, gives it back and returns the entry instead.
+   */
   acquireLease(
     key: string,
     holder: string,

@@ -30,6 +30,18 @@ interface ReadRow {
   tags_expired: boolean;
 }
 
+/** A row of `cache.acquire_lease`: entry_* set only when a fresh entry was found. */
+interface LeaseRow {
+  acquired: boolean;
+  tag_versions: Record<string, number> | null;
+  entry_body: string | null;
+  entry_etag: string | null;
+  entry_tag_versions: Record<string, number> | null;
+  entry_created_at: Date | null;
+  entry_fresh_until: Date | null;
+  entry_expires_at: Date | null;
+}
+
 interface TagRow {
   tag: string;
   version: string | number;
@@ -121,16 +133,29 @@ export class PostgresCacheStore implements CacheStore {
     ttlMs: number,
     now: number,
   ): Promise<LeaseResult> {
-    const rows = await run(
-      "lease",
-      () =>
-        this.#sql<{ acquired: boolean; tag_versions: Record<string, number> | null }[]>`
-        select acquired, tag_versions from cache.acquire_lease(
-          ${key}, ${holder}, ${tags as string[]}, ${ttlMs}, ${new Date(now)})`,
-    );
+    const rows = await run("lease", () =>
+      this.#sql<LeaseRow[]>`
+        select acquired, tag_versions, entry_body, entry_etag, entry_tag_versions,
+               entry_created_at, entry_fresh_until, entry_expires_at
+        from cache.acquire_lease(${key}, ${holder}, ${tags as string[]}, ${ttlMs}, ${new Date(now)})`);
     const row = rows[0];
-    if (!row?.acquired) return { acquired: false };
-    return { acquired: true, tagVersions: row.tag_versions ?? {} };
+    if (row?.acquired) return { acquired: true, tagVersions: row.tag_versions ?? {} };
+    if (row?.entry_body == null) return { acquired: false };
+    const organizationId = key.slice(0, key.indexOf(":")).toLowerCase();
+    return {
+      acquired: false,
+      entry: {
+        key,
+        organizationId,
+        dataset: key.slice(organizationId.length + 1, key.indexOf(":", organizationId.length + 1)),
+        body: row.entry_body,
+        etag: row.entry_etag!,
+        tagVersions: row.entry_tag_versions!,
+        generatedAt: row.entry_created_at!.getTime(),
+        freshUntil: row.entry_fresh_until!.getTime(),
+        expiresAt: row.entry_expires_at!.getTime(),
+      },
+    };
   }
 
   async releaseLease(key: string, holder: string): Promise<boolean> {

@@ -163,6 +163,29 @@ Deno.test("cache.acquire_lease admits one holder until released or expired", () 
     assert.equal((await store.acquireLease(key, "next", tags, 5_000, T0)).acquired, true);
   }));
 
+Deno.test("cache.acquire_lease won over a fresh entry gives the lease back and returns the entry", () =>
+  withStore(async (store, admin) => {
+    const org = newOrganizationId();
+    const written = await seedEntry(store, { organizationId: org, now: T0, staleMs: 1_000 });
+    const tags = [organizationTag(org)];
+    // Fresh: the entry instead of the lease, and no lease left behind.
+    const fresh = await store.acquireLease(written.key, "late", tags, 5_000, T0 + 999);
+    assert.deepEqual(fresh, { acquired: false, entry: written });
+    const [leases] = await admin`select count(*)::int as n from cache.leases where key = ${written.key}`;
+    assert.equal(leases!.n, 0);
+    // Stale (past fresh_until) or purged: the lease, to compute again.
+    const stale = await store.acquireLease(written.key, "h-stale", tags, 5_000, T0 + 1_000);
+    assert.equal(stale.acquired, true);
+    assert.equal(await store.releaseLease(written.key, "h-stale"), true);
+    await store.invalidateTags([organizationTag(org)], "purge");
+    const purged = await store.acquireLease(written.key, "h-purged", tags, 5_000, T0 + 1);
+    assert.deepEqual(purged, { acquired: true, tagVersions: { [tags[0]!]: 1 } });
+    // Held by another: neither lease nor entry.
+    assert.deepEqual(await store.acquireLease(written.key, "other", tags, 5_000, T0 + 1), {
+      acquired: false,
+    });
+  }));
+
 Deno.test("cache.write releases its lease and never replaces a newer entry", () =>
   withStore(async (store, admin) => {
     const org = newOrganizationId();
