@@ -80,7 +80,13 @@ export class FunctionProcess {
       ],
       env: { ...runtimeEnv(), ...this.env, NIGHTSHIFT_FUNCTION_PORT: String(this.port) },
       clearEnv: true,
-      stdout: "piped",
+      // stdout (one JSON line per request at LOG_LEVEL=info) goes straight to ours, as
+      // the Edge Runtime collects a function's console itself: read here line by line
+      // and written again, it cost this process as much CPU as the function spent
+      // logging, on the same cores (a local-harness cost the hosted platform has not).
+      // Every JSON line names its function (`logger`). stderr (warnings, errors,
+      // the ready marker) is read and labelled.
+      stdout: "inherit",
       stderr: "piped",
     }).spawn();
     this.exited = false;
@@ -90,11 +96,8 @@ export class FunctionProcess {
       if (this.child === child) this.exited = true;
     });
     const ready = Promise.withResolvers<void>();
-    this.pipeLines(this.child.stdout, (line) => {
-      if (line === `${READY_MARKER} ${this.port}`) ready.resolve();
-      else console.log(`[${this.label}] ${line}`);
-    });
     this.stderrDrained = this.pipeLines(this.child.stderr, (line) => {
+      if (line === `${READY_MARKER} ${this.port}`) return ready.resolve();
       if (OUT_OF_MEMORY.test(line)) this.outOfMemory = true;
       console.error(`[${this.label}] ${line}`);
     });

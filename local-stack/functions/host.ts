@@ -41,7 +41,8 @@ let served = false;
   return serve({
     hostname: "127.0.0.1",
     port,
-    onListen: () => console.log(`${READY_MARKER} ${port}`),
+    // On stderr: the function's stdout is the parent's own (see function_process.ts).
+    onListen: () => console.error(`${READY_MARKER} ${port}`),
   }, handler as Deno.ServeHandler);
 };
 
