@@ -133,11 +133,12 @@ export class PostgresCacheStore implements CacheStore {
     ttlMs: number,
     now: number,
   ): Promise<LeaseResult> {
+    const at = new Date(now);
     const rows = await run("lease", () =>
       this.#sql<LeaseRow[]>`
         select acquired, tag_versions, entry_body, entry_etag, entry_tag_versions,
                entry_created_at, entry_fresh_until, entry_expires_at
-        from cache.acquire_lease(${key}, ${holder}, ${tags as string[]}, ${ttlMs}, ${new Date(now)})`);
+        from cache.acquire_lease(${key}, ${holder}, ${tags as string[]}, ${ttlMs}, ${at})`);
     const row = rows[0];
     if (row?.acquired) return { acquired: true, tagVersions: row.tag_versions ?? {} };
     if (row?.entry_body == null) return { acquired: false };

@@ -171,7 +171,8 @@ Deno.test("cache.acquire_lease won over a fresh entry gives the lease back and r
     // Fresh: the entry instead of the lease, and no lease left behind.
     const fresh = await store.acquireLease(written.key, "late", tags, 5_000, T0 + 999);
     assert.deepEqual(fresh, { acquired: false, entry: written });
-    const [leases] = await admin`select count(*)::int as n from cache.leases where key = ${written.key}`;
+    const [leases] =
+      await admin`select count(*)::int as n from cache.leases where key = ${written.key}`;
     assert.equal(leases!.n, 0);
     // Stale (past fresh_until) or purged: the lease, to compute again.
     const stale = await store.acquireLease(written.key, "h-stale", tags, 5_000, T0 + 1_000);
