@@ -62,6 +62,15 @@ export interface DatasetTiming {
   readonly gcTimeMs: number;
 }
 
+/**
+ * True when the dataset's rows depend on the signed-in user, not only the
+ * organization (registry `userScoped`: user-preferences, price-alerts): its query
+ * keys and stored ETag bodies carry the user id.
+ */
+export function isUserScoped(name: DatasetName): boolean {
+  return (DATASETS[name] as { userScoped?: boolean } | undefined)?.userScoped === true;
+}
+
 /** The timing of a dataset, from the registry's tiers. */
 export function datasetTiming(name: DatasetName): DatasetTiming {
   const definition = DATASETS[name];

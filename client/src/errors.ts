@@ -10,13 +10,16 @@
  * `not_found`, `method_not_allowed`, `rate_limited`, `internal_error`,
  * `service_unavailable`, …): `network_error` (no response, status 0),
  * `relay_error` (the platform's relay failed), `invalid_response` (a body that is
- * not what the function sends), `unexpected_status`.
+ * not what the function sends), `unexpected_status`, `user_changed` (status
+ * 401: a user-scoped query keyed for one user while another is signed in; the
+ * request is not sent).
  */
 export type ClientErrorCode =
   | "network_error"
   | "relay_error"
   | "invalid_response"
-  | "unexpected_status";
+  | "unexpected_status"
+  | "user_changed";
 
 /** A failed Nightshift call. */
 export class NightshiftError extends Error {

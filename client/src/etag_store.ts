@@ -1,6 +1,9 @@
 /**
  * Where the client keeps the last body of each dataset URL with its ETag, so a
  * revalidation answered 304 returns the body without downloading it again.
+ * Entries of user-scoped datasets are stored under the URL plus the user id
+ * (`NightshiftClient` keys them), and the client clears the store when the
+ * signed-in user changes, so one user's body is never returned to another.
  *
  * @module
  */
@@ -16,6 +19,8 @@ export interface EtagStore {
   get(url: string): StoredBody | undefined | Promise<StoredBody | undefined>;
   set(url: string, stored: StoredBody): void | Promise<void>;
   delete(url: string): void | Promise<void>;
+  /** Drops every entry; called when the signed-in user changes (stores without it keep other users' bodies, unreachable). */
+  clear?(): void | Promise<void>;
 }
 
 /**
@@ -66,6 +71,10 @@ export class MemoryEtagStore implements EtagStore {
 
   delete(url: string): void {
     this.#entries.delete(url);
+  }
+
+  clear(): void {
+    this.#entries.clear();
   }
 
   /** Number of URLs kept. */

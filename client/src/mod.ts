@@ -7,12 +7,19 @@
  * ```ts ignore
  * import { createClient } from "@supabase/supabase-js";
  * import { QueryClient } from "@tanstack/query-core";
- * import { datasetQueryOptions, listenForInvalidations, NightshiftClient } from "@nightshift/client";
+ * import {
+ *   datasetQueryOptions,
+ *   dropQueriesOnUserChange,
+ *   listenForInvalidations,
+ *   NightshiftClient,
+ * } from "@nightshift/client";
  *
  * const supabase = createClient(SUPABASE_URL, SUPABASE_ANON_KEY);
  * await supabase.auth.signInWithPassword({ email, password });
  * const nightshift = new NightshiftClient(supabase);
  * const queryClient = new QueryClient();
+ * dropQueriesOnUserChange(nightshift, queryClient);
+ * await nightshift.ready;
  * const alerts = await queryClient.fetchQuery(
  *   datasetQueryOptions(nightshift, "price-alerts", { organization_id: org, limit: 20 }),
  * );
@@ -32,6 +39,7 @@ export * from "./nightly_status.ts";
 export * from "./nightshift_client.ts";
 export * from "./query_keys.ts";
 export * from "./query_options.ts";
+export * from "./user_change.ts";
 export {
   INVALIDATION_EVENT,
   INVALIDATION_NOTICE_VERSION,

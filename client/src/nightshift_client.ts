@@ -15,7 +15,12 @@ import {
   FunctionsRelayError,
   type SupabaseClient,
 } from "@supabase/supabase-js";
-import type { DatasetName, DatasetQuery, DatasetRow } from "./dataset_catalogue.ts";
+import {
+  type DatasetName,
+  type DatasetQuery,
+  type DatasetRow,
+  isUserScoped,
+} from "./dataset_catalogue.ts";
 import { datasetPath } from "./dataset_url.ts";
 import { errorFromResponse, NightshiftError } from "./errors.ts";
 import { type EtagStore, MemoryEtagStore } from "./etag_store.ts";
@@ -56,7 +61,19 @@ export interface NightshiftClientOptions {
   readonly datasetsFunction?: string;
   /** Name of the nightly function. @default "nightly-refresh" */
   readonly nightlyFunction?: string;
+  /**
+   * The caller's token when supabase-js was created with its `accessToken`
+   * option (third-party auth, where `supabase.auth` is unavailable): pass the
+   * same function. @default the supabase-js session's `access_token`
+   */
+  readonly accessToken?: () => Promise<string | null>;
 }
+
+/** Called when the signed-in user changes; `previous` is undefined the first time the user is learned. */
+export type UserChangeListener = (
+  next: string | null,
+  previous: string | null | undefined,
+) => void;
 
 /** How long reads ask for server revalidation after a notice (covers a refetch's retries). */
 export const REVALIDATE_AFTER_NOTICE_MS = 5_000;
@@ -66,20 +83,105 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Reads Nightshift's functions as the signed-in user of `supabase`. */
+/** Options of a dataset read. */
+export interface FetchDatasetOptions extends CallOptions {
+  /**
+   * User-scoped datasets: the user the result is for (the user id in its query
+   * key). When another user is signed in, nothing is sent and the read throws a
+   * `user_changed` {@linkcode NightshiftError}, so one user's rows never land
+   * under another's key.
+   */
+  readonly userId?: string | null;
+}
+
+/**
+ * Reads Nightshift's functions as the signed-in user of `supabase`.
+ *
+ * It follows the signed-in user (`userId`: the JWT `sub`, null when signed out,
+ * undefined until learned; `ready` resolves once learned): from supabase-js auth
+ * events (SIGNED_IN, SIGNED_OUT, …, synchronously within `signIn…`/`signOut`),
+ * and from the token of every user-scoped read (the only source with the
+ * `accessToken` option; call `refreshUser()` after switching tokens there).
+ * When the user changes it clears its ETag store and tells `onUserChange`
+ * listeners (`dropQueriesOnUserChange` drops the QueryClient's Nightshift queries).
+ */
 export class NightshiftClient {
   readonly supabase: SupabaseClient;
   readonly etagStore: EtagStore;
+  /** Resolves once the signed-in user is known (`userId` is not undefined). */
+  readonly ready: Promise<void>;
   readonly #datasetsFunction: string;
   readonly #nightlyFunction: string;
+  readonly #accessToken: (() => Promise<string | null>) | undefined;
   /** Organization → clock time until which reads ask the server to revalidate. */
   readonly #revalidateUntil = new Map<string, number>();
+  #userId: string | null | undefined = undefined;
+  /** Grows on every user change: a read started before one stores nothing. */
+  #userGeneration = 0;
+  readonly #userListeners = new Set<UserChangeListener>();
+  #unsubscribeAuth: (() => void) | undefined;
 
   constructor(supabase: SupabaseClient, options: NightshiftClientOptions = {}) {
     this.supabase = supabase;
     this.etagStore = options.etagStore ?? new MemoryEtagStore();
     this.#datasetsFunction = options.datasetsFunction ?? "datasets";
     this.#nightlyFunction = options.nightlyFunction ?? "nightly-refresh";
+    this.#accessToken = options.accessToken;
+    if (!this.#accessToken) {
+      try {
+        const { data } = supabase.auth.onAuthStateChange((_event, session) => {
+          this.#setUser(session?.user?.id ?? null);
+        });
+        this.#unsubscribeAuth = () => data.subscription.unsubscribe();
+      } catch {
+        // supabase-js created with `accessToken` and no `accessToken` option here:
+        // user-scoped reads fail (the user cannot be known); the others work.
+      }
+    }
+    this.ready = this.refreshUser().then(() => {}, () => {});
+  }
+
+  /** The signed-in user's id (JWT `sub`), null when signed out, undefined until learned. */
+  get userId(): string | null | undefined {
+    return this.#userId;
+  }
+
+  /** Reads the current token's user and records it (a change clears the ETag store). */
+  async refreshUser(): Promise<string | null> {
+    return (await this.#caller()).userId;
+  }
+
+  /** Calls `listener` on every change of the signed-in user; returns the unsubscribe. */
+  onUserChange(listener: UserChangeListener): () => void {
+    this.#userListeners.add(listener);
+    return () => this.#userListeners.delete(listener);
+  }
+
+  /** Stops following supabase-js auth events. */
+  close(): void {
+    this.#unsubscribeAuth?.();
+    this.#userListeners.clear();
+  }
+
+  #setUser(userId: string | null): void {
+    const previous = this.#userId;
+    if (previous === userId) return;
+    this.#userId = userId;
+    if (previous !== undefined) {
+      this.#userGeneration++;
+      void this.etagStore.clear?.();
+    }
+    for (const listener of this.#userListeners) listener(userId, previous);
+  }
+
+  /** The token functions.invoke would send and its user. */
+  async #caller(): Promise<{ token: string | null; userId: string | null }> {
+    const token = this.#accessToken
+      ? await this.#accessToken()
+      : (await this.supabase.auth.getSession()).data.session?.access_token ?? null;
+    const userId = subjectOf(token);
+    this.#setUser(userId);
+    return { token, userId };
   }
 
   /**
@@ -97,17 +199,37 @@ export class NightshiftClient {
 
   /**
    * Reads a dataset of an organization. Sends `If-None-Match` with the stored
-   * ETag; a 304 returns the stored body (`revalidated: true`). Throws
-   * {@linkcode NightshiftError} (`code`, `status`, `details`, the server's message).
+   * ETag; a 304 returns the stored body (`revalidated: true`). A user-scoped
+   * dataset is read with the token whose user keys its stored body (URL + user
+   * id), and refused with `user_changed` when `options.userId` is not that user.
+   * Throws {@linkcode NightshiftError} (`code`, `status`, `details`, the server's message).
    */
   async fetchDataset<N extends DatasetName>(
     name: N,
     query: DatasetQuery<N>,
-    options: CallOptions = {},
+    options: FetchDatasetOptions = {},
   ): Promise<DatasetResult<N>> {
     const path = datasetPath(this.#datasetsFunction, name, query);
-    const stored = await this.etagStore.get(path);
-    const headers: Record<string, string> = stored ? { "If-None-Match": stored.etag } : {};
+    const headers: Record<string, string> = {};
+    let storeKey = path;
+    if (isUserScoped(name)) {
+      const caller = await this.#caller();
+      if (options.userId !== undefined && options.userId !== caller.userId) {
+        throw new NightshiftError({
+          code: "user_changed",
+          status: 401,
+          message: `${name} was asked for user ${options.userId} while ${
+            caller.userId ?? "nobody"
+          } is signed in`,
+        });
+      }
+      storeKey = `${path}#user=${caller.userId ?? ""}`;
+      if (caller.token) headers["Authorization"] = `Bearer ${caller.token}`;
+    }
+    // Taken after learning the caller: a user change from here on stores nothing.
+    const generation = this.#userGeneration;
+    const stored = await this.etagStore.get(storeKey);
+    if (stored) headers["If-None-Match"] = stored.etag;
     const organization = query.organization_id.toLowerCase();
     const until = this.#revalidateUntil.get(organization);
     if (until !== undefined) {
@@ -126,7 +248,9 @@ export class NightshiftClient {
       return datasetResult<N>(stored.body, stored.etag, response, true);
     }
     const etag = response.headers.get("etag");
-    if (etag) await this.etagStore.set(path, { etag, body });
+    if (etag && generation === this.#userGeneration) {
+      await this.etagStore.set(storeKey, { etag, body });
+    }
     return datasetResult<N>(body, etag ?? "", response, false);
   }
 
@@ -227,6 +351,19 @@ export class NightshiftClient {
       },
       { cause: error },
     );
+  }
+}
+
+/** The `sub` claim of a JWT, null without a token or a subject (the anon key). */
+function subjectOf(token: string | null): string | null {
+  const payload = token?.split(".")[1];
+  if (!payload) return null;
+  try {
+    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+    const sub = (JSON.parse(json) as { sub?: unknown }).sub;
+    return typeof sub === "string" && sub !== "" ? sub : null;
+  } catch {
+    return null;
   }
 }
 

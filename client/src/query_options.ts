@@ -6,7 +6,12 @@
  * @module
  */
 import type { QueryFunctionContext } from "@tanstack/query-core";
-import { type DatasetName, type DatasetQuery, datasetTiming } from "./dataset_catalogue.ts";
+import {
+  type DatasetName,
+  type DatasetQuery,
+  datasetTiming,
+  isUserScoped,
+} from "./dataset_catalogue.ts";
 import { NightshiftError } from "./errors.ts";
 import type { DatasetResult, NightshiftClient } from "./nightshift_client.ts";
 import type { NightlyStatus } from "./nightly_status.ts";
@@ -37,17 +42,23 @@ export function retryDelay(failureCount: number, error: unknown): number {
   return Math.min(1000 * 2 ** failureCount, 30_000);
 }
 
-/** Options for `useQuery` / `queryClient.fetchQuery` of one dataset query. */
+/**
+ * Options for `useQuery` / `queryClient.fetchQuery` of one dataset query. The
+ * key of a user-scoped dataset carries `client.userId` (null while not yet
+ * known: `await client.ready` before a `fetchQuery` right after creating the
+ * client), and its query function refuses (`user_changed`) to fetch as anyone else.
+ */
 export function datasetQueryOptions<N extends DatasetName>(
   client: NightshiftClient,
   dataset: N,
   query: DatasetQuery<N>,
 ) {
   const timing = datasetTiming(dataset);
+  const userId = isUserScoped(dataset) ? client.userId ?? null : undefined;
   return {
-    queryKey: nightshiftKeys.datasetQuery(dataset, query),
+    queryKey: nightshiftKeys.datasetQuery(dataset, query, userId),
     queryFn: ({ signal }: QueryFunctionContext): Promise<DatasetResult<N>> =>
-      client.fetchDataset(dataset, query, { signal }),
+      client.fetchDataset(dataset, query, userId === undefined ? { signal } : { signal, userId }),
     staleTime: timing.staleTimeMs,
     gcTime: timing.gcTimeMs,
     retry: shouldRetry,

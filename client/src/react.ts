@@ -5,8 +5,8 @@
  * @module
  */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect } from "react";
-import type { DatasetName, DatasetQuery } from "./dataset_catalogue.ts";
+import { useEffect, useSyncExternalStore } from "react";
+import { type DatasetName, type DatasetQuery, isUserScoped } from "./dataset_catalogue.ts";
 import {
   type InvalidationListenerOptions,
   listenForInvalidations,
@@ -14,13 +14,25 @@ import {
 import type { NightshiftClient } from "./nightshift_client.ts";
 import { datasetQueryOptions, nightlyStatusQueryOptions } from "./query_options.ts";
 
-/** `useQuery` of one dataset query, with the dataset's tier timings and 4xx-free retries. */
+/**
+ * `useQuery` of one dataset query, with the dataset's tier timings and 4xx-free
+ * retries. Re-renders when the signed-in user changes, so a user-scoped dataset
+ * is keyed (and fetched) for the current user; disabled until the user is known.
+ */
 export function useDataset<N extends DatasetName>(
   client: NightshiftClient,
   dataset: N,
   query: DatasetQuery<N>,
 ) {
-  return useQuery(datasetQueryOptions(client, dataset, query));
+  const userId = useSyncExternalStore(
+    (changed: () => void) => client.onUserChange(changed),
+    () => client.userId,
+    () => client.userId,
+  );
+  return useQuery({
+    ...datasetQueryOptions(client, dataset, query),
+    enabled: !isUserScoped(dataset) || userId !== undefined,
+  });
 }
 
 /** `useQuery` of an organization's nightly status (owners and admins). */

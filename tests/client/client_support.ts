@@ -21,7 +21,12 @@ export function supabaseWithToken(token: string): SupabaseClient {
 
 /** A NightshiftClient for a user of the fixture. */
 export async function nightshiftFor(userId: string): Promise<NightshiftClient> {
-  return new NightshiftClient(supabaseWithToken(await tokenFor(userId)));
+  const token = await tokenFor(userId);
+  const client = new NightshiftClient(supabaseWithToken(token), {
+    accessToken: () => Promise.resolve(token),
+  });
+  await client.ready;
+  return client;
 }
 
 /** A QueryClient that never retries on its own (tests decide) and never garbage-collects mid-test. */

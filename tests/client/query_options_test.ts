@@ -24,8 +24,23 @@ Deno.test("datasetQueryOptions takes staleTime and gcTime from the dataset's ser
     const options = datasetQueryOptions(client, dataset, { organization_id: "0A" });
     assert.equal(options.staleTime, FRESHNESS[DATASETS[dataset].freshness], dataset);
     assert.equal(options.gcTime, RETENTION[DATASETS[dataset].retention], dataset);
-    assert.deepEqual(options.queryKey, ["nightshift", "0a", "datasets", dataset, {}]);
+    assert.deepEqual(
+      options.queryKey,
+      DATASETS[dataset].userScoped
+        // The signed-in user is not known yet (null): keyed apart from every user.
+        ? ["nightshift", "0a", "datasets", dataset, "user", null, {}]
+        : ["nightshift", "0a", "datasets", dataset, {}],
+      dataset,
+    );
   }
+  assert.deepEqual(
+    nightshiftKeys.datasetQuery("price-alerts", { organization_id: "A", limit: 5 }, "u1"),
+    ["nightshift", "a", "datasets", "price-alerts", "user", "u1", { limit: 5 }],
+  );
+  assert.throws(
+    () => nightshiftKeys.datasetQuery("user-preferences", { organization_id: "a" }),
+    /user-scoped and needs the user id/,
+  );
   assert.deepEqual(
     nightshiftKeys.datasetQuery("supplier-data", {
       organization_id: "a",
