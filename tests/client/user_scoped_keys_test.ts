@@ -4,6 +4,8 @@
  * with third-party auth; the stack has no GoTrue sign-in): nobody ever sees
  * another user's price-alerts or user-preferences rows, from the QueryClient
  * or from the ETag store, and a notice still invalidates the current user's query.
+ * The supabase-js session path (auth events) is exercised with a persisted
+ * session and `signOut`.
  *
  * The fixture: memberA has preferences (threshold 10 %), ownerA's threshold is
  * 60 % and adminA has none (default 10 %); a 50 % price rise is an alert for
@@ -243,6 +245,64 @@ Deno.test("a price-alerts notice invalidates the current user's query", async ()
       assert.equal(queryClient.getQueryState(options.queryKey)?.isInvalidated, true);
       assert.equal(queryClient.getQueryState(other.queryKey)?.isInvalidated, false);
     } finally {
+      client.close();
+      queryClient.clear();
+    }
+  });
+});
+
+Deno.test("with a supabase-js session, SIGNED_OUT clears the ETag store and drops the queries at once", async () => {
+  await withAlertFixture(async (t) => {
+    const token = await tokenFor(t.memberA);
+    const claims = JSON.parse(atob(token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")));
+    // A session persisted by an earlier sign-in (the stack has no GoTrue to sign in with):
+    // supabase-js restores it from storage and emits INITIAL_SESSION without a request.
+    const storage = new Map<string, string>([[
+      "test-session",
+      JSON.stringify({
+        access_token: token,
+        refresh_token: "not-used",
+        token_type: "bearer",
+        expires_in: claims.exp - Math.floor(Date.now() / 1000),
+        expires_at: claims.exp,
+        user: { id: t.memberA, aud: "authenticated", role: "authenticated" },
+      }),
+    ]]);
+    const supabase = createClient(testStack.apiUrl, testStack.anonKey, {
+      auth: {
+        storageKey: "test-session",
+        autoRefreshToken: false,
+        detectSessionInUrl: false,
+        storage: {
+          getItem: (key) => storage.get(key) ?? null,
+          setItem: (key, value) => void storage.set(key, value),
+          removeItem: (key) => void storage.delete(key),
+        },
+      },
+    });
+    const client = new NightshiftClient(supabase);
+    await client.ready;
+    assert.equal(client.userId, t.memberA);
+    const queryClient = testQueryClient();
+    const stop = dropQueriesOnUserChange(client, queryClient);
+    try {
+      const query = { organization_id: t.orgA };
+      const alerts = await queryClient.fetchQuery(
+        datasetQueryOptions(client, "price-alerts", query),
+      );
+      assert.equal(alerts.data.some((row) => row.product_id === t.usedProductA), true);
+      assert.equal((client.etagStore as { size?: number }).size, 1);
+      await supabase.auth.signOut({ scope: "local" });
+      // The SIGNED_OUT event was handled before signOut resolved.
+      assert.equal(client.userId, null);
+      assert.equal((client.etagStore as { size?: number }).size, 0);
+      assert.deepEqual(queryClient.getQueryCache().findAll({ queryKey: nightshiftKeys.all() }), []);
+      await assert.rejects(
+        queryClient.fetchQuery(datasetQueryOptions(client, "price-alerts", query)),
+        (error: unknown) => error instanceof NightshiftError && error.status === 401,
+      );
+    } finally {
+      stop();
       client.close();
       queryClient.clear();
     }
