@@ -1,11 +1,11 @@
 /**
  * One browser, one supabase-js client and one QueryClient, users of one
  * organization signing in one after another (the token source switched, as
- * with third-party auth; the stack has no GoTrue sign-in): nobody ever sees
+ * with third-party auth, or real GoTrue sign-in and sign-out): nobody ever sees
  * another user's price-alerts or user-preferences rows, from the QueryClient
  * or from the ETag store, and a notice still invalidates the current user's query.
- * The supabase-js session path (auth events) is exercised with a persisted
- * session and `signOut`.
+ * The supabase-js session path (auth events) is exercised with real
+ * `signInWithPassword` / `signOut` against the stack's GoTrue.
  *
  * The fixture: memberA has preferences (threshold 10 %), ownerA's threshold is
  * 60 % and adminA has none (default 10 %); a 50 % price rise is an alert for
@@ -251,49 +251,63 @@ Deno.test("a price-alerts notice invalidates the current user's query", async ()
   });
 });
 
-Deno.test("with a supabase-js session, SIGNED_OUT clears the ETag store and drops the queries at once", async () => {
+const PASSWORD = `pw-${crypto.randomUUID()}`;
+const emailOf = (userId: string) => `${userId}@tenants.test`;
+
+/** Gives the fixture's users of A a password, as GoTrue stores it. */
+async function withPasswords(t: TwoTenants): Promise<void> {
+  const sql = connectAsSuperuser(1);
+  try {
+    await sql`
+      update auth.users
+         set encrypted_password = extensions.crypt(${PASSWORD}, extensions.gen_salt('bf', 4)),
+             email_confirmed_at = now(), aud = 'authenticated', role = 'authenticated'
+       where id in (${t.memberA}, ${t.ownerA}, ${t.adminA})`;
+  } finally {
+    await sql.end();
+  }
+}
+
+Deno.test("with supabase-js sign-in (GoTrue), users in turn on one client and QueryClient see only their rows", async () => {
   await withAlertFixture(async (t) => {
-    const token = await tokenFor(t.memberA);
-    const claims = JSON.parse(atob(token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")));
-    // A session persisted by an earlier sign-in (the stack has no GoTrue to sign in with):
-    // supabase-js restores it from storage and emits INITIAL_SESSION without a request.
-    const storage = new Map<string, string>([[
-      "test-session",
-      JSON.stringify({
-        access_token: token,
-        refresh_token: "not-used",
-        token_type: "bearer",
-        expires_in: claims.exp - Math.floor(Date.now() / 1000),
-        expires_at: claims.exp,
-        user: { id: t.memberA, aud: "authenticated", role: "authenticated" },
-      }),
-    ]]);
+    await withPasswords(t);
     const supabase = createClient(testStack.apiUrl, testStack.anonKey, {
-      auth: {
-        storageKey: "test-session",
-        autoRefreshToken: false,
-        detectSessionInUrl: false,
-        storage: {
-          getItem: (key) => storage.get(key) ?? null,
-          setItem: (key, value) => void storage.set(key, value),
-          removeItem: (key) => void storage.delete(key),
-        },
-      },
+      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     });
     const client = new NightshiftClient(supabase);
     await client.ready;
-    assert.equal(client.userId, t.memberA);
+    assert.equal(client.userId, null);
     const queryClient = testQueryClient();
     const stop = dropQueriesOnUserChange(client, queryClient);
-    try {
-      const query = { organization_id: t.orgA };
+    const signIn = async (user: string) => {
+      const { error } = await supabase.auth.signInWithPassword({
+        email: emailOf(user),
+        password: PASSWORD,
+      });
+      assert.equal(error, null);
+      // The SIGNED_IN event was handled before signInWithPassword resolved.
+      assert.equal(client.userId, user);
+    };
+    const query = { organization_id: t.orgA };
+    const read = async (user: string) => {
+      const preferences = await queryClient.fetchQuery(
+        datasetQueryOptions(client, "user-preferences", query),
+      );
+      for (const row of preferences.data) assert.equal(row.user_id, user);
       const alerts = await queryClient.fetchQuery(
         datasetQueryOptions(client, "price-alerts", query),
       );
-      assert.equal(alerts.data.some((row) => row.product_id === t.usedProductA), true);
-      assert.equal((client.etagStore as { size?: number }).size, 1);
+      assert.equal(
+        alerts.data.some((row) => row.product_id === t.usedProductA),
+        seesAlert(t, user),
+      );
+    };
+    try {
+      await signIn(t.memberA);
+      await read(t.memberA);
+      assert.equal((client.etagStore as { size?: number }).size, 2);
       await supabase.auth.signOut({ scope: "local" });
-      // The SIGNED_OUT event was handled before signOut resolved.
+      // SIGNED_OUT was handled before signOut resolved: nothing of memberA is left.
       assert.equal(client.userId, null);
       assert.equal((client.etagStore as { size?: number }).size, 0);
       assert.deepEqual(queryClient.getQueryCache().findAll({ queryKey: nightshiftKeys.all() }), []);
@@ -301,10 +315,16 @@ Deno.test("with a supabase-js session, SIGNED_OUT clears the ETag store and drop
         queryClient.fetchQuery(datasetQueryOptions(client, "price-alerts", query)),
         (error: unknown) => error instanceof NightshiftError && error.status === 401,
       );
+      await signIn(t.ownerA);
+      await read(t.ownerA);
+      // Another user signing in without a sign-out in between.
+      await signIn(t.adminA);
+      await read(t.adminA);
     } finally {
       stop();
       client.close();
       queryClient.clear();
+      await supabase.auth.signOut({ scope: "local" });
     }
   });
 });
