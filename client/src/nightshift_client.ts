@@ -169,7 +169,9 @@ export class NightshiftClient {
     this.#userId = userId;
     if (previous !== undefined) {
       this.#userGeneration++;
-      void this.etagStore.clear?.();
+      // An async store that fails to clear still cannot serve another user:
+      // user-scoped bodies are stored per user.
+      void Promise.resolve(this.etagStore.clear?.()).catch(() => {});
     }
     for (const listener of this.#userListeners) listener(userId, previous);
   }
