@@ -141,8 +141,9 @@ Deno.test("admin purge, base-table write and nightly refresh reach the member's 
       const write = await nextOutcome(outcomes, seen, "write");
       assert.ok(write.keys.some((key) => JSON.stringify(key).includes("supplier-data")));
       assert.ok(!write.keys.some((key) => JSON.stringify(key).includes("dashboard-metrics")));
-      // The notice's outcome is recorded once invalidateQueries settles; a refetch that a
-      // reconnect or a retry had in flight may still be replacing the data, so allow 5 s.
+      // The notice's outcome is recorded once invalidateQueries settles; observers hear of
+      // the refetched data on TanStack's next notify tick (and a refetch a reconnect or a
+      // retry had in flight may still be replacing it): allow 5 s.
       const phone = () =>
         suppliers.getCurrentResult().data?.data.find((row) => row.name === "Used supplier")?.phone;
       await pollUntil(
@@ -163,9 +164,14 @@ Deno.test("admin purge, base-table write and nightly refresh reach the member's 
       const nightly = await nextOutcome(outcomes, seen, "nightly");
       assert.ok(nightly.keys.some((key) => JSON.stringify(key).includes("dashboard-metrics")));
       assert.ok(!nightly.keys.some((key) => JSON.stringify(key).includes("supplier-data")));
-      const after = dashboard.getCurrentResult().data!.meta.as_of_date;
-      assert.notEqual(after, before);
-      assert.equal(after, tomorrowNoon);
+      // Observers hear of the refetched data on TanStack's next notify tick: allow 5 s.
+      const asOf = () => dashboard.getCurrentResult().data?.meta.as_of_date;
+      await pollUntil(
+        "the refetched dashboard-metrics of the new night",
+        () => Promise.resolve(asOf() === tomorrowNoon ? true : undefined),
+        5_000,
+      ).catch(() => assert.equal(asOf(), tomorrowNoon));
+      assert.notEqual(asOf(), before);
     } finally {
       unsubscribe.forEach((stop) => stop());
       await listener.stop();
