@@ -126,8 +126,12 @@ export function App({ config }: { config: DashboardConfig }) {
         <span className="who" data-testid="signed-in-as">
           {me.data.role === "service_role" ? "service role" : session.label}
         </span>
-        <span className={`live-dot live-${live.channel}`} title={`Realtime: ${live.channel}`}>
-          {live.channel === "subscribed" ? "live" : "polling"}
+        <span
+          className={`live-dot live-${live.channel}`}
+          title={`Realtime: ${live.channel}`}
+          data-testid="live-badge"
+        >
+              {live.channel === "subscribed" ? "live" : "polling"}
         </span>
         <button type="button" onClick={signOut}>Sign out</button>
       </header>

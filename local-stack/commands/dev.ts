@@ -53,7 +53,7 @@ try {
   dashboard = startDashboardServer({
     port: config.dashboardPort,
     apiUrl: stack.apiUrl,
-    publishableKey: LOCAL_ANON_KEY,
+    publishableKey: LOCAL_PUBLISHABLE_KEY,
   });
 } catch (error) {
   await stack.stop();

@@ -8,7 +8,12 @@
  */
 import { join } from "node:path";
 import { freePort } from "../free_port.ts";
-import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_SERVICE_ROLE_KEY } from "../keys.ts";
+import {
+  LOCAL_ANON_KEY,
+  LOCAL_JWT_SECRET,
+  LOCAL_PUBLISHABLE_KEY,
+  LOCAL_SERVICE_ROLE_KEY,
+} from "../keys.ts";
 import { repoRoot, runtimeRoot } from "../paths.ts";
 import { PostgresCluster } from "../postgres/cluster.ts";
 import { clusterRoot } from "../postgres/cluster_location.ts";
@@ -73,7 +78,7 @@ const dashboardPort = freePort();
 const dashboard = startDashboardServer({
   port: dashboardPort,
   apiUrl: stack.apiUrl,
-  publishableKey: LOCAL_ANON_KEY,
+  publishableKey: LOCAL_PUBLISHABLE_KEY,
 });
 let tearingDown: Promise<void> | undefined;
 function tearDown(): Promise<void> {

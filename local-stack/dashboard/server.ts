@@ -1,7 +1,8 @@
 /**
  * Serves the built dashboard (`dashboard/dist/`) as static files, as any static
  * host would, plus `/config.js` naming the local project: its URL, its
- * publishable (anon) key, and whether the gateway serves Realtime (probed, so
+ * publishable key (`sb_publishable_…`; supabase-js sends it as `apikey`, the
+ * gateway stands it in for the anon JWT), and whether the gateway serves Realtime (probed, so
  * the page does not try a websocket the stack does not have).
  *
  * @module
@@ -30,14 +31,18 @@ export interface DashboardServerOptions {
   readonly root?: string;
 }
 
-/** True when the gateway answers on Realtime's websocket path (anything but 404). */
+/**
+ * True when the gateway serves Realtime's websocket path: a plain GET (no
+ * upgrade) is refused there with a 4xx (400 from the local Realtime); 404 means
+ * no Realtime, and a 5xx or no answer is treated as unavailable too.
+ */
 async function realtimeServed(apiUrl: string): Promise<boolean> {
   try {
     const response = await fetch(`${apiUrl}/realtime/v1/websocket?vsn=1.0.0`, {
       signal: AbortSignal.timeout(2_000),
     });
     await response.body?.cancel();
-    return response.status !== 404;
+    return response.status !== 404 && response.status < 500;
   } catch {
     return false;
   }

@@ -104,3 +104,17 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   Deno.mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
 }
+
+/** Signs in through the email + password form (Supabase Auth), keyboard only. */
+export async function signInWithPassword(
+  page: Page,
+  email: string,
+  password: string,
+): Promise<void> {
+  await page.goto(dashboardUrl);
+  await page.getByLabel("Email").focus();
+  await page.keyboard.type(email, { delay: 0 });
+  await page.getByLabel("Password", { exact: true }).focus();
+  await page.keyboard.type(password, { delay: 0 });
+  await page.keyboard.press("Enter");
+}

@@ -7,11 +7,12 @@
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
+import { type LiveNoticeV1, readNotice } from "./notice.ts";
 
-/** A notice as received (v1 shape, or the older `type`/`timestamp` one). */
+/** A v1 notice (shared/invalidation/invalidation_notice.ts) and when it arrived. */
 export interface LiveNotice {
   readonly receivedAt: string;
-  readonly payload: Record<string, unknown>;
+  readonly notice: LiveNoticeV1;
 }
 
 export type ChannelState = "off" | "connecting" | "subscribed" | "unavailable";
@@ -38,6 +39,8 @@ export function useLiveChannel(
       return;
     }
     let active = true;
+    // Realtime may deliver a notice twice (reconnects); `seq` is monotonic per organization.
+    const seen = new Set<number>();
     setChannelState("connecting");
     supabase.realtime.setAuth(token);
     const channel = supabase.channel(`cache-invalidation:${organizationId}`, {
@@ -46,10 +49,12 @@ export function useLiveChannel(
     channel
       .on("broadcast", { event: "cache_invalidation" }, (message) => {
         if (!active) return;
-        const payload = (message.payload ?? {}) as Record<string, unknown>;
+        const notice = readNotice(message.payload, organizationId);
+        if (!notice || seen.has(notice.seq)) return;
+        seen.add(notice.seq);
         setNotices((
           previous,
-        ) => [{ receivedAt: new Date().toISOString(), payload }, ...previous].slice(0, 50));
+        ) => [{ receivedAt: new Date().toISOString(), notice }, ...previous].slice(0, 50));
         queryClient.invalidateQueries({ queryKey: ["org", organizationId] });
       })
       .subscribe((status) => {

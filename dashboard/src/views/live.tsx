@@ -30,6 +30,7 @@ export function LiveView({ organization, live }: ViewProps) {
           <thead>
             <tr>
               <th scope="col">Received</th>
+              <th scope="col">Seq</th>
               <th scope="col">Cause</th>
               <th scope="col">Action</th>
               <th scope="col">Datasets</th>
@@ -38,27 +39,18 @@ export function LiveView({ organization, live }: ViewProps) {
           <tbody>
             {live.notices.length === 0 && (
               <tr>
-                <td colSpan={4}>Nothing received yet.</td>
+                <td colSpan={5}>Nothing received yet.</td>
               </tr>
             )}
-            {live.notices.map((notice, i) => {
-              const payload = notice.payload;
-              const datasets = payload.datasets;
-              return (
-                <tr key={`${notice.receivedAt}-${i}`}>
-                  <td>{formatTime(notice.receivedAt)}</td>
-                  <td>{String(payload.cause ?? payload.type ?? "–")}</td>
-                  <td>{String(payload.action ?? payload.mode ?? "–")}</td>
-                  <td>
-                    {Array.isArray(datasets)
-                      ? datasets.join(", ") || "–"
-                      : datasets === null
-                      ? "all"
-                      : "–"}
-                  </td>
-                </tr>
-              );
-            })}
+            {live.notices.map(({ receivedAt, notice }) => (
+              <tr key={notice.seq} data-seq={notice.seq} data-cause={notice.cause}>
+                <td>{formatTime(receivedAt)}</td>
+                <td>{notice.seq}</td>
+                <td>{notice.cause}</td>
+                <td>{notice.action}</td>
+                <td>{notice.datasets === null ? "all" : notice.datasets.join(", ") || "–"}</td>
+              </tr>
+            ))}
           </tbody>
         </table>
       </div>
