@@ -6,7 +6,7 @@
 export interface DashboardConfig {
   /** Project URL, e.g. `https://<ref>.supabase.co` or `http://127.0.0.1:54321`. */
   readonly supabaseUrl: string;
-  /** Publishable (anon) key: what supabase-js signs in with. */
+  /** Publishable key (`sb_publishable_…`, or the legacy anon JWT): supabase-js sends it as `apikey`. */
   readonly publishableKey: string;
   /** Whether to listen on Realtime; polling every 30 s happens either way. */
   readonly realtime: boolean;
