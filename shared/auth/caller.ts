@@ -28,6 +28,7 @@
  */
 import { extractCredentials, verifyCredentials } from "@supabase/server/core";
 import { decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from "jose";
+import { LRUCache } from "lru-cache";
 import { z } from "zod";
 import { ServiceUnavailableError, UnauthorizedError } from "../http/errors.ts";
 
@@ -139,7 +140,8 @@ export function createCallerVerifier(keys: CallerKeys): CallerVerifier {
   const now = keys.now ?? Date.now;
   const capacity = keys.rememberTokens ?? 10_000;
   const maxRememberMs = keys.maxRememberMs ?? 300_000;
-  const remembered = new Map<string, { caller: Caller; until: number }>();
+  // Bounded by entries (least recently used out); each entry also carries its own end.
+  const remembered = new LRUCache<string, { caller: Caller; until: number }>({ max: capacity });
 
   const verifyLegacyToken = async (token: string): Promise<Caller> => {
     if (!secret) {
@@ -189,10 +191,6 @@ export function createCallerVerifier(keys: CallerKeys): CallerVerifier {
     if (known) remembered.delete(token);
     const caller = await verifyToken(token);
     const exp = (caller.claims.exp as number) * 1000;
-    if (remembered.size >= capacity) {
-      const oldest = remembered.keys().next().value;
-      if (oldest !== undefined) remembered.delete(oldest);
-    }
     remembered.set(token, { caller, until: Math.min(exp, at + maxRememberMs) });
     return caller;
   };
