@@ -2,10 +2,21 @@ import type { Sql } from "postgres";
 import type { CallerVerifier } from "../auth/caller.ts";
 import { ForbiddenError, UnauthorizedError } from "../http/errors.ts";
 
-/** Who calls an admin route, once authenticated. */
+/**
+ * Who calls an admin route, once authenticated, with the verified claims to pass
+ * on as `request.jwt.claims` when a query runs as the caller.
+ */
 export type AdminIdentity =
-  | { readonly role: "service_role"; readonly userId: undefined }
-  | { readonly role: "authenticated"; readonly userId: string };
+  | {
+    readonly role: "service_role";
+    readonly userId: undefined;
+    readonly claims: Readonly<Record<string, unknown>>;
+  }
+  | {
+    readonly role: "authenticated";
+    readonly userId: string;
+    readonly claims: Readonly<Record<string, unknown>>;
+  };
 
 /** An identity allowed to act on one organization, with the role that allows it. */
 export interface OrganizationAdmin {
@@ -23,9 +34,11 @@ export async function authenticateAdmin(
   verifyCaller: CallerVerifier,
 ): Promise<AdminIdentity> {
   const caller = await verifyCaller(request);
-  if (caller.role === "service_role") return { role: "service_role", userId: undefined };
+  if (caller.role === "service_role") {
+    return { role: "service_role", userId: undefined, claims: caller.claims };
+  }
   if (caller.role === "authenticated" && caller.userId) {
-    return { role: "authenticated", userId: caller.userId };
+    return { role: "authenticated", userId: caller.userId, claims: caller.claims };
   }
   throw new UnauthorizedError("Sign in first: cache administration needs an organization admin");
 }

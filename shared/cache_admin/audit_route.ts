@@ -2,8 +2,9 @@ import type { Sql } from "postgres";
 import { z } from "zod";
 import type { CallerVerifier } from "../auth/caller.ts";
 import type { Route } from "../http/route.ts";
-import { openAdminRequest } from "./admin_request.ts";
-import { organizationIdParam, wholeNumberParam } from "./admin_query.ts";
+import { readAsAdminCaller } from "./admin_as_caller.ts";
+import { authenticateAdmin } from "./admin_caller.ts";
+import { organizationIdParam, parseAdminQuery, wholeNumberParam } from "./admin_query.ts";
 
 const querySchema = z.object({
   organization_id: organizationIdParam,
@@ -14,7 +15,7 @@ const querySchema = z.object({
   }).default("admin"),
 }).strict();
 
-/** One row of `cache.invalidation_audit`. */
+/** One row of `cache_admin.invalidation_audit` (of `cache.invalidation_audit`). */
 export interface AuditRow {
   readonly id: number;
   readonly organization_id: string;
@@ -39,7 +40,10 @@ export interface AuditRow {
  * `GET /cache-admin/invalidations[?organization_id=][&limit=50][&cause=admin]`: the
  * audit of invalidations (`cache.invalidation_audit`, written by `cache.invalidate`),
  * newest first: who, what, when, why. By default the explicit ones (`POST /invalidate`);
- * `cause=write|maintenance|nightly|all` for the others. Scoped as `/metrics`.
+ * `cause=write|maintenance|nightly|all` for the others. One call of
+ * `cache_admin.invalidation_audit` as the caller, which owns the shape and the
+ * scope: the service role any organization or all, an owner or admin only theirs
+ * (400 without organization_id, 403 for another organization or a member).
  */
 export function auditRoute(sql: Sql, verifyCaller: CallerVerifier): Route {
   return {
@@ -47,21 +51,14 @@ export function auditRoute(sql: Sql, verifyCaller: CallerVerifier): Route {
     path: "/invalidations",
     query: true,
     handle: async (request, url) => {
-      const { query, scope } = await openAdminRequest(
-        { sql, verifyCaller },
-        request,
-        url,
-        querySchema,
-      );
-      const org = scope.organizationId;
-      const rows = await sql<AuditRow[]>`
-        select id::float8 as id, organization_id, actor_user_id, actor_role, cause, seq::float8 as seq,
-          mode, datasets, tags, bumped, reason, details, created_at
-        from cache.invalidation_audit
-        where (${org}::uuid is null or organization_id = ${org}::uuid)
-          and (${query.cause} = 'all' or cause = ${query.cause})
-        order by created_at desc, id desc
-        limit ${query.limit}`;
+      const identity = await authenticateAdmin(request, verifyCaller);
+      const query = parseAdminQuery(url, querySchema);
+      const org = query.organization_id ?? null;
+      const rows = await readAsAdminCaller(sql, identity, (tx) =>
+        tx<AuditRow[]>`
+          select id::float8 as id, organization_id, actor_user_id, actor_role, cause,
+            seq::float8 as seq, mode, datasets, tags, bumped, reason, details, created_at
+          from cache_admin.invalidation_audit(${org}::uuid, ${query.cause}, ${query.limit})`);
       return Response.json({
         organization_id: org,
         entries: rows.map((row) => ({ ...row, created_at: row.created_at.toISOString() })),

@@ -2,8 +2,9 @@ import type { Sql } from "postgres";
 import { z } from "zod";
 import type { CallerVerifier } from "../auth/caller.ts";
 import type { Route } from "../http/route.ts";
-import { openAdminRequest } from "./admin_request.ts";
-import { organizationIdParam, wholeNumberParam } from "./admin_query.ts";
+import { readAsAdminCaller } from "./admin_as_caller.ts";
+import { authenticateAdmin } from "./admin_caller.ts";
+import { organizationIdParam, parseAdminQuery, wholeNumberParam } from "./admin_query.ts";
 
 const querySchema = z.object({
   organization_id: organizationIdParam,
@@ -32,7 +33,9 @@ export interface EntryRow {
  * `GET /cache-admin/entries[?organization_id=][&tag=][&limit=50]`: the most hit
  * stored entries (those carrying `tag`, when given), each with its state as
  * `cache.read` decides it now (an entry purged by an invalidation stays stored
- * until cleanup, but is `purged`). Scoped as `/metrics`.
+ * until cleanup, but is `purged`). One call of `cache_admin.entries` as the
+ * caller, which owns the shape and the scope (as `/invalidations`); bodies are
+ * never read, sizes come from `cache.entries.body_bytes`.
  */
 export function entriesRoute(sql: Sql, verifyCaller: CallerVerifier): Route {
   return {
@@ -40,29 +43,15 @@ export function entriesRoute(sql: Sql, verifyCaller: CallerVerifier): Route {
     path: "/entries",
     query: true,
     handle: async (request, url) => {
-      const { query, scope } = await openAdminRequest(
-        { sql, verifyCaller },
-        request,
-        url,
-        querySchema,
-      );
-      const org = scope.organizationId;
+      const identity = await authenticateAdmin(request, verifyCaller);
+      const query = parseAdminQuery(url, querySchema);
+      const org = query.organization_id ?? null;
       const tag = query.tag ?? null;
-      const rows = await sql<EntryRow[]>`
-        select e.key, e.organization_id, e.dataset, e.hit_count::float8 as hits,
-          octet_length(e.body)::float8 as bytes, state.status, e.last_hit_at, e.created_at,
-          e.fresh_until, e.expires_at,
-          array(select t.tag from jsonb_object_keys(e.tag_versions) as t (tag) order by t.tag)
-            as tags
-        from (
-          select * from cache.entries
-          where (${org}::uuid is null or organization_id = ${org}::uuid)
-            and (${tag}::text is null or tag_versions ? ${tag}::text)
-          order by hit_count desc, key
-          limit ${query.limit}
-        ) as e
-        cross join lateral cache.read(e.key, e.organization_id, now()) as state
-        order by e.hit_count desc, e.key`;
+      const rows = await readAsAdminCaller(sql, identity, (tx) =>
+        tx<EntryRow[]>`
+          select key, organization_id, dataset, hits::float8 as hits, bytes::float8 as bytes,
+            status, last_hit_at, created_at, fresh_until, expires_at, tags
+          from cache_admin.entries(${org}::uuid, ${tag}::text, ${query.limit})`);
       return Response.json({
         organization_id: org,
         tag,

@@ -1,6 +1,11 @@
 /**
- * Who may touch the cache: service_role (and the postgres owner) only. anon and
- * authenticated get nothing: no table, no function, not even the schema.
+ * Who may touch the cache: service_role (and the postgres owner). anon gets
+ * nothing, not even the schema. authenticated gets the schema and, for the admin
+ * dashboard's reads (cache_admin.entries / invalidation_audit,
+ * 20261201040000_cache_admin_read_functions.sql), SELECT on the audit, the tag
+ * versions and cache.entries without body and etag, each under an RLS policy for
+ * owners and admins of the rows' organization (tests/cache/cache_admin_reads_test.ts);
+ * no other table, no write, no function.
  */
 import assert from "node:assert/strict";
 import type { TransactionSql } from "postgres";
@@ -13,6 +18,10 @@ const TABLES = ["entries", "tag_versions", "leases", "counters", "pending_purges
 const APPEND_ONLY_TABLES = ["invalidation_audit"] as const;
 /** Counters the service side reads and advances but never deletes (seq must never go back). */
 const COUNTER_TABLES = ["invalidation_sequences"] as const;
+/** What authenticated may run as is, under RLS (a user administering nothing reads no row); `select *` of entries and tag_versions names columns not granted. */
+const READABLE_UNDER_RLS = new Set(["select cache.invalidation_audit"]);
+/** Tables with a policy for owners and admins besides the service role's. */
+const ADMIN_READ_TABLES = new Set(["entries", "tag_versions", "invalidation_audit"]);
 const org = newOrganizationId();
 const key = `${org}:price-alerts:`;
 
@@ -60,18 +69,28 @@ const API_ROLES: Actor[] = [
 ];
 
 for (const actor of API_ROLES) {
-  Deno.test(`cache schema: ${actor.role} can neither read, write nor call anything`, async (t) => {
+  Deno.test(`cache schema: ${actor.role} can neither write nor call anything, nor read beyond RLS`, async (t) => {
     const sql = connectAsSuperuser();
     try {
       for (const [name, statement] of Object.entries(STATEMENTS)) {
         await t.step(name, async () => {
-          const error = await asActor(sql, actor, statement, { rollback: true }).then(
-            () => undefined,
-            (e: unknown) => e,
+          const outcome = await asActor(sql, actor, statement, { rollback: true }).then(
+            (rows) => ({ rows: rows as unknown[] }),
+            (e: unknown) => ({ error: e }),
           );
-          assert.ok(error, `${actor.role} ran ${name}`);
-          assert.equal((error as { code?: string }).code, "42501", String(error)); // insufficient_privilege
-          assert.match((error as Error).message, /permission denied for schema cache/);
+          if (actor.role === "authenticated" && READABLE_UNDER_RLS.has(name)) {
+            assert.deepEqual("rows" in outcome && outcome.rows.length, 0, "RLS: no row");
+            return;
+          }
+          assert.ok("error" in outcome, `${actor.role} ran ${name}`);
+          const error = outcome.error as { code?: string; message?: string };
+          assert.equal(error.code, "42501", String(error)); // insufficient_privilege
+          assert.match(
+            error.message ?? "",
+            actor.role === "anon"
+              ? /permission denied for schema cache/
+              : /permission denied for (table|function)/,
+          );
         });
       }
     } finally {
@@ -105,7 +124,12 @@ Deno.test("cache schema: RLS on every table, search_path pinned and EXECUTE gran
       tables.map((row) => row.relname),
       [...TABLES, ...APPEND_ONLY_TABLES, ...COUNTER_TABLES].sort(),
     );
-    assert.ok(tables.every((row) => row.rls && row.policies === 1), JSON.stringify(tables));
+    assert.ok(
+      tables.every((row) =>
+        row.rls && row.policies === (ADMIN_READ_TABLES.has(row.relname) ? 2 : 1)
+      ),
+      JSON.stringify(tables),
+    );
 
     const functions = await sql<{ name: string; config: string[] | null; grantees: string[] }[]>`
       select p.proname as name, p.proconfig as config,
@@ -142,6 +166,7 @@ Deno.test("cache schema: even with USAGE granted by mistake, API roles get no ta
         await tx.unsafe(`set local role ${role}`);
         await tx`savepoint probe`;
         for (const [name, statement] of Object.entries(STATEMENTS)) {
+          if (role === "authenticated" && READABLE_UNDER_RLS.has(name)) continue; // see above
           const error = await statement(tx).then(() => undefined, (e: unknown) => e);
           assert.equal((error as { code?: string })?.code, "42501", `${role} ran ${name}`);
           assert.match((error as Error).message, /permission denied for (table|function)/);

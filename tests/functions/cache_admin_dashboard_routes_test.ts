@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { readMetricsSeries } from "../../shared/cache_admin/metrics_series.ts";
 import { readMetricsSnapshot, totalOf } from "../../shared/cache_admin/metrics_snapshot.ts";
 import { LOCAL_ANON_KEY } from "../../local-stack/keys.ts";
+import { type Actor, asActor } from "../support/as_role.ts";
 import { connectAsSuperuser } from "../support/stack.ts";
 import { adminGet, adminPost, forgetOrganizations, seedEntries } from "./cache_admin_support.ts";
 import { serviceRoleKey, tokenFor, withTwoTenants } from "./datasets_support.ts";
@@ -23,6 +24,7 @@ Deno.test("dashboard routes of cache-admin", async (t) => {
     try {
       const owner = await tokenFor(tenants.ownerA);
       const member = await tokenFor(tenants.memberA);
+      const tokenOfAdminA = await tokenFor(tenants.adminA);
       await t.step("/organizations: the caller's organizations and roles", async () => {
         const asOwner = await adminGet(owner, "organizations");
         assert.equal(asOwner.response.status, 200);
@@ -181,6 +183,38 @@ Deno.test("dashboard routes of cache-admin", async (t) => {
         assert.ok(tagged.body.entries[0].tags.includes(tag));
       });
 
+      await t.step(
+        "/entries and /invalidations answer what their SQL functions return as the caller",
+        async () => {
+          const caller: Actor = { role: "authenticated", userId: tenants.ownerA };
+          const [entries, audit] = await asActor(sql, caller, async (tx) => [
+            await tx`select * from cache_admin.entries(${orgA}::uuid, null, 50)`,
+            await tx`select * from cache_admin.invalidation_audit(${orgA}::uuid, 'all', 50)`,
+          ], { rollback: true });
+          const iso = (value: unknown) => value instanceof Date ? value.toISOString() : value;
+          const asJson = (rows: Record<string, unknown>[]) =>
+            rows.map((row) =>
+              Object.fromEntries(
+                Object.entries(row).map(([name, value]) => [
+                  name,
+                  typeof value === "string" && /^\d+$/.test(value) && name !== "key"
+                    ? Number(value) // bigint
+                    : iso(value),
+                ]),
+              )
+            );
+          const overHttp = await adminGet(owner, `entries?organization_id=${orgA}`);
+          assert.ok(entries!.length > 0);
+          assert.deepEqual(overHttp.body.entries, asJson(entries!));
+          const auditOverHttp = await adminGet(
+            owner,
+            `invalidations?organization_id=${orgA}&cause=all`,
+          );
+          assert.ok(audit!.length > 0);
+          assert.deepEqual(auditOverHttp.body.entries, asJson(audit!));
+        },
+      );
+
       await t.step("bad queries and other callers are refused", async () => {
         const cases: [string | undefined, string, number][] = [
           [undefined, "organizations", 401],
@@ -202,6 +236,9 @@ Deno.test("dashboard routes of cache-admin", async (t) => {
           [owner, `entries?organization_id=${orgB}`, 403],
           [member, `entries?organization_id=${orgA}`, 403],
           [undefined, `entries?organization_id=${orgA}`, 401],
+          [owner, "entries", 400],
+          [owner, "invalidations", 400],
+          [tokenOfAdminA, `invalidations?organization_id=${orgB}`, 403],
         ];
         for (const [token, path, status] of cases) {
           const { response, body } = await adminGet(token, path);
