@@ -136,18 +136,32 @@ export class ComputeRunner {
 
   /** The lease, or `undefined` when L2 failed (reported). */
   async #acquire(target: ComputeTarget, holder: string): Promise<LeaseResult | undefined> {
+    const now = this.#clock.now();
+    let lease: LeaseResult;
     try {
-      return await this.#store.acquireLease(
+      lease = await this.#store.acquireLease(
         target.key,
         holder,
         target.tags,
         this.#leaseTtlMs,
-        this.#clock.now(),
+        now,
       );
     } catch (error) {
       this.#events.emit("cache:error", { operation: "lease", key: target.key, error });
       return undefined;
     }
+    if (lease.takeover) {
+      const expiredForMs = Math.max(0, now - lease.takeover.previousExpiresAt);
+      this.#events.emit("cache:lease-takeover", {
+        key: target.key,
+        organizationId: target.organizationId,
+        dataset: target.dataset,
+        previousHolder: lease.takeover.previousHolder,
+        expiredForMs,
+        previousHolderAgeMs: expiredForMs + this.#leaseTtlMs,
+      });
+    }
+    return lease;
   }
 
   async #compute<T>(

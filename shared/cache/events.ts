@@ -1,6 +1,6 @@
 /**
  * Cache events for metrics and logs: `cache:hit`, `cache:stale`, `cache:miss`, `cache:wait`,
- * `cache:written`, `cache:invalidated` and `cache:error`.
+ * `cache:written`, `cache:invalidated`, `cache:lease-takeover` and `cache:error`.
  *
  * @module
  */
@@ -48,6 +48,24 @@ export interface CacheEventMap {
     readonly computeMs: number;
     /** True for a stale-while-revalidate refresh. */
     readonly background: boolean;
+  };
+  /**
+   * This process took over the computation lease of a key from a holder whose lease
+   * had expired (it crashed, hung or computed past `CACHE_LEASE_TTL`; it may still
+   * be computing the key, which then runs twice).
+   */
+  "cache:lease-takeover": {
+    readonly key: string;
+    readonly organizationId: string;
+    readonly dataset: string;
+    readonly previousHolder: string;
+    /** How long ago the previous holder's lease expired, in ms. */
+    readonly expiredForMs: number;
+    /**
+     * How long ago the previous holder took its lease, in ms: `expiredForMs` plus the
+     * lease TTL (every instance leases for the same `CACHE_LEASE_TTL`).
+     */
+    readonly previousHolderAgeMs: number;
   };
   /** Tags were invalidated by this process. */
   "cache:invalidated": { readonly tags: readonly string[]; readonly mode: "expire" | "purge" };

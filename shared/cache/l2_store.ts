@@ -23,12 +23,25 @@ export type StoreReadResult =
     readonly state: "purged" | "expired";
   };
 
+/**
+ * Another holder's expired lease that a lease replaced: that holder crashed, hung or
+ * computed for longer than the lease, and may still be computing the key.
+ */
+export interface LeaseTakeover {
+  /** Holder id of the lease replaced. */
+  readonly previousHolder: string;
+  /** When its lease expired, in ms since the epoch (the store's clock, as `now`). */
+  readonly previousExpiresAt: number;
+}
+
 /** The outcome of asking for the computation lease of a key. */
 export type LeaseResult =
   | {
     readonly acquired: true;
     /** Current versions of the entry's tags: write the entry under these. */
     readonly tagVersions: Readonly<Record<string, number>>;
+    /** Set when the lease was taken over from another holder's expired lease. */
+    readonly takeover?: LeaseTakeover;
   }
   | {
     readonly acquired: false;
@@ -37,6 +50,8 @@ export type LeaseResult =
      * meanwhile): serve it, nothing to compute. Absent while another holder computes.
      */
     readonly entry?: CacheEntry;
+    /** Set when the lease given back for `entry` had been taken over (see above). */
+    readonly takeover?: LeaseTakeover;
   };
 
 /** The version of a tag after a change. */

@@ -40,6 +40,8 @@ interface LeaseRow {
   entry_created_at: Date | null;
   entry_fresh_until: Date | null;
   entry_expires_at: Date | null;
+  took_over_holder: string | null;
+  took_over_expires_at: Date | null;
 }
 
 interface TagRow {
@@ -137,10 +139,19 @@ export class PostgresCacheStore implements CacheStore {
     const rows = await run("lease", () =>
       this.#sql<LeaseRow[]>`
         select acquired, tag_versions, entry_body, entry_etag, entry_tag_versions,
-               entry_created_at, entry_fresh_until, entry_expires_at
+               entry_created_at, entry_fresh_until, entry_expires_at, took_over_holder,
+               took_over_expires_at
         from cache.acquire_lease(${key}, ${holder}, ${tags as string[]}, ${ttlMs}, ${at})`);
     const row = rows[0];
-    if (row?.acquired) return { acquired: true, tagVersions: row.tag_versions ?? {} };
+    const takeover = row?.took_over_holder != null && row.took_over_expires_at != null
+      ? {
+        takeover: {
+          previousHolder: row.took_over_holder,
+          previousExpiresAt: row.took_over_expires_at.getTime(),
+        },
+      }
+      : {};
+    if (row?.acquired) return { acquired: true, tagVersions: row.tag_versions ?? {}, ...takeover };
     if (row?.entry_body == null) return { acquired: false };
     const organizationId = key.slice(0, key.indexOf(":")).toLowerCase();
     return {
@@ -156,6 +167,7 @@ export class PostgresCacheStore implements CacheStore {
         freshUntil: row.entry_fresh_until!.getTime(),
         expiresAt: row.entry_expires_at!.getTime(),
       },
+      ...takeover,
     };
   }
 

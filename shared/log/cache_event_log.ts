@@ -13,6 +13,10 @@ import { errorChain } from "./error_chain.ts";
  * - `cache:error` of L1 sync, L2 read/write, lease or hit flush: warning — the
  *   read went on without that tier (the request's own line shows the outcome);
  * - `cache:error` of a computation with nothing stale to serve: error;
+ * - `cache:lease-takeover`: warning — a computation lease expired before its holder
+ *   wrote or gave it back (a crash, a hang, or a computation longer than
+ *   `CACHE_LEASE_TTL`), so the key may be computed twice; with `key`,
+ *   `organizationId`, `dataset`, `previousHolder`, `previousHolderAgeMs`, `expiredForMs`;
  * - `cache:invalidated`: info; `cache:written`: debug.
  *
  * Hits and misses are not logged one by one: the request line carries `cache`.
@@ -27,6 +31,12 @@ export function logCacheEvents(events: CacheEvents, log: Logger): () => void {
       else if (operation === "refresh") {
         log.warn("cache:error {operation}: served stale (stale-if-error)", fields);
       } else log.warn("cache:error {operation}", fields);
+    }),
+    events.on("cache:lease-takeover", (event) => {
+      log.warn(
+        "cache:lease-takeover {key}: the previous holder's lease expired {expiredForMs} ms ago",
+        { event: "cache:lease-takeover", ...event },
+      );
     }),
     events.on("cache:invalidated", ({ tags, mode }) => {
       log.info("cache:invalidated", { event: "cache:invalidated", mode, tags });
