@@ -24,6 +24,7 @@ import {
   overdueNightlyReason,
   statusOf,
 } from "./health_rules.ts";
+import type { HealthReport } from "./health_report.ts";
 import { hitRate, readMetricsSnapshot, totalOf } from "./metrics_snapshot.ts";
 import type { Route } from "../http/route.ts";
 
@@ -38,7 +39,8 @@ const querySchema = z.object({
  * figures of every check. Checks of the scope: hit rate (over `hours`), expired
  * entries, overdue nightly organizations, failing datasets (this hour and the
  * previous one). The service role also gets the checks of the whole cache: table
- * bloat and the scheduled cleanup job. Always 200: the status is in the body.
+ * bloat and the scheduled cleanup job. Always 200: the status is in the body,
+ * shaped as {@linkcode HealthReport} (`health_report.ts`, README "Health").
  */
 export function healthRoute(
   sql: Sql,
@@ -81,7 +83,7 @@ export function healthRoute(
         ...(tables ? [bloatReason(tables)] : []),
         ...(job !== undefined ? [cleanupJobReason(job)] : []),
       ].filter((reason): reason is HealthReason => reason !== undefined);
-      return Response.json({
+      const report: HealthReport = {
         status: statusOf(reasons),
         organization_id: scope.organizationId,
         checked_at: now.toISOString(),
@@ -152,7 +154,8 @@ export function healthRoute(
             }
             : {}),
         },
-      }, { headers: { "Cache-Control": "no-store" } });
+      };
+      return Response.json(report, { headers: { "Cache-Control": "no-store" } });
     },
   };
 }

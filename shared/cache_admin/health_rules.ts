@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { HealthCheckName } from "./health_report.ts";
 
 /** Severity of a reason; the status of a report is the worst of its reasons. */
 export type HealthSeverity = "degraded" | "critical";
@@ -14,7 +15,7 @@ export type HealthStatus = "healthy" | HealthSeverity;
 
 /** Why the cache is not healthy, and what to do about it. */
 export interface HealthReason {
-  readonly check: string;
+  readonly check: HealthCheckName;
   readonly severity: HealthSeverity;
   readonly message: string;
   readonly recommendation: string;

@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import type { Sql } from "postgres";
 import { LOCAL_ANON_KEY } from "../../local-stack/keys.ts";
+import { z } from "zod";
+import { HEALTH_CHECKS, healthReportSchema } from "../../shared/cache_admin/health_report.ts";
 import type { TwoTenants } from "../domain/support/tenants.ts";
 import { pollUntil } from "../support/poll.ts";
 import { connectAsSuperuser } from "../support/stack.ts";
@@ -49,9 +51,40 @@ async function recordReads(
 async function health(token: string, query: string) {
   const { response, body } = await adminGet(token, `health?${query}`);
   assert.equal(response.status, 200, JSON.stringify(body));
+  // Every answer has exactly the documented shape (strict: no field more or less).
+  const parsed = healthReportSchema.safeParse(body);
+  assert.ok(parsed.success, `${JSON.stringify(parsed.error?.issues)}\n${JSON.stringify(body)}`);
   // deno-lint-ignore no-explicit-any
   return body as { status: string; reasons: Reason[]; checks: Record<string, any> };
 }
+
+Deno.test('the health report\'s schema, its rules and README "Health" name the same checks', () => {
+  assert.deepEqual(Object.keys(healthReportSchema.shape.checks.shape), [...HEALTH_CHECKS]);
+  assert.deepEqual(healthReportSchema.shape.reasons.element.shape.check.options, [
+    ...HEALTH_CHECKS,
+  ]);
+  const readme = Deno.readTextFileSync(new URL("../../README.md", import.meta.url));
+  const section = readme.slice(readme.indexOf("### Health"), readme.indexOf("### Maintenance"));
+  const documented = [...section.matchAll(/^\| `([a-z_]+)`/gm)].map((match) => match[1]);
+  assert.deepEqual(documented, [...HEALTH_CHECKS]);
+  // "Figures of each check": one line per check listing exactly the schema's fields.
+  const checks = healthReportSchema.shape.checks.shape;
+  const fieldsOf = (schema: z.ZodType): string[] => {
+    if (schema instanceof z.ZodOptional) return fieldsOf(schema.unwrap() as z.ZodType);
+    if (schema instanceof z.ZodUnion) {
+      return [...new Set((schema.options as z.ZodType[]).flatMap(fieldsOf))];
+    }
+    return Object.keys((schema as z.ZodObject).shape);
+  };
+  for (const check of HEALTH_CHECKS) {
+    // The list item (possibly wrapped), without its parenthesized nested fields.
+    const item = section.match(new RegExp(`^- \`${check}\`: ((?:.|\n(?!- |\n))*)`, "m"));
+    assert.ok(item, `README "Health" lists the figures of ${check}`);
+    const topLevel = item[1]!.replace(/\([^)]*\)/g, "");
+    const listed = [...topLevel.matchAll(/`([a-z_]+)`/g)].map((match) => match[1]);
+    assert.deepEqual(listed, fieldsOf(checks[check]), check);
+  }
+});
 
 const checksOf = (body: { reasons: Reason[] }) => body.reasons.map((reason) => reason.check);
 
