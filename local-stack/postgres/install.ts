@@ -1,7 +1,8 @@
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { isRoot, runCommand } from "../run_command.ts";
 import { clusterRoot } from "./cluster_location.ts";
 import { buildOverlayInstallation } from "./overlay.ts";
+import { removeStaleOverlays } from "./overlay_cleanup.ts";
 
 /** Where Debian's PostgreSQL 15 keeps its programs and files. */
 export interface PostgresInstallation {
@@ -91,5 +92,11 @@ export async function ensurePostgresInstalled(): Promise<PostgresInstallation> {
       `PostgreSQL is incomplete: missing ${stillMissing.join(", ")}`,
     );
   }
-  return await buildOverlayInstallation(DEBIAN_PG15, clusterRoot());
+  const root = clusterRoot();
+  const installation = await buildOverlayInstallation(DEBIAN_PG15, root);
+  const current = dirname(dirname(dirname(dirname(installation.binDir)))); // <root>/pg-<hash>
+  for (const dir of removeStaleOverlays({ root, current })) {
+    console.log(`Removed a PostgreSQL copy no stack uses any more: ${dir}`);
+  }
+  return installation;
 }

@@ -76,7 +76,16 @@ export async function buildOverlayInstallation(
     shareDir: join(dir, "share", "postgresql", "15"),
     libDir: join(dir, "lib", "postgresql", "15", "lib"),
   };
-  if (exists(join(installation.binDir, "postgres"))) return installation;
+  if (exists(join(installation.binDir, "postgres"))) {
+    // Marks it as used now: the cleanup of stale overlays keeps recently used ones.
+    const now = new Date();
+    try {
+      Deno.utimeSync(dir, now, now);
+    } catch {
+      // another user's overlay: its age only matters to the cleanup, which then keeps less
+    }
+    return installation;
+  }
 
   const staging = `${dir}.tmp-${Deno.pid}`;
   if (exists(staging)) Deno.removeSync(staging, { recursive: true });
