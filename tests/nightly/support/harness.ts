@@ -105,3 +105,67 @@ export function requestsMentioning(
   return requests.map((request) => JSON.parse(request.body) as { text: string; blocks: unknown[] })
     .filter((body) => JSON.stringify(body).includes(needle));
 }
+
+/** A job's row as {@linkcode waitForJobToSettle} reports it. */
+export interface SettledJob {
+  readonly status: string;
+  readonly kind: string;
+  readonly requested_by: string | null;
+  readonly attempts: number;
+  readonly claimed_by: string | null;
+  readonly visible_at: Date;
+  readonly last_error: string | null;
+}
+
+/**
+ * Waits, event-driven, until job `jobId` of `organizationId` is settled (refreshed,
+ * skipped or failed) and returns its row: a LISTEN on `nightly_update_complete`
+ * (sent when the refresh commits) wakes the check at once, and a check every
+ * `recheckMs` covers outcomes that send nothing. Fails at once, with the job's
+ * error, when the job went back to `queued` after a failed attempt (a retry waits
+ * for a tick, which the test stack does not run), and after `timeoutMs` with the
+ * job's row (status, attempts, claim, visibility, error) in the message.
+ */
+export async function waitForJobToSettle(
+  sql: Sql,
+  organizationId: string,
+  jobId: number | string,
+  options: { timeoutMs?: number; recheckMs?: number } = {},
+): Promise<SettledJob> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const recheckMs = options.recheckMs ?? 1_000;
+  let wake = () => {};
+  const listener = await sql.listen("nightly_update_complete", (payload) => {
+    if ((JSON.parse(payload) as { organization_id?: string }).organization_id === organizationId) {
+      wake();
+    }
+  });
+  const deadline = Date.now() + timeoutMs;
+  let job: SettledJob | undefined;
+  try {
+    for (;;) {
+      [job] = await sql<SettledJob[]>`
+        select status::text, kind::text, requested_by::text, attempts, claimed_by, visible_at,
+          last_error
+        from nightly.organization_runs where id = ${jobId}`;
+      if (job === undefined) throw new Error(`Job ${jobId} does not exist`);
+      if (!["queued", "running"].includes(job.status)) return job;
+      if (job.status === "queued" && job.attempts > 0 && job.last_error !== null) {
+        throw new Error(`Job ${jobId} failed and waits for a retry: ${JSON.stringify(job)}`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, Math.min(recheckMs, left));
+      });
+      clearTimeout(timer);
+    }
+  } finally {
+    await listener.unlisten();
+  }
+  throw new Error(
+    `Timed out after ${timeoutMs} ms waiting for job ${jobId}: ${JSON.stringify(job)}`,
+  );
+}
