@@ -36,6 +36,7 @@ import {
   enableStatementStats,
   functionStatements,
   resetStatements,
+  STATEMENT_STATS_STACK,
 } from "./support/statement_stats.ts";
 
 const DATASET = "supplier-data";
@@ -76,7 +77,11 @@ function parseOptions(args: readonly string[]): Options {
 
 export async function run(args: readonly string[]): Promise<BenchmarkReport> {
   const options = parseOptions(args);
-  return await withBenchStack("cold-burst", (stack) => measure(stack, options));
+  return await withBenchStack(
+    "cold-burst",
+    (stack) => measure(stack, options),
+    STATEMENT_STATS_STACK,
+  );
 }
 
 interface BurstSample {

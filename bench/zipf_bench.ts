@@ -39,6 +39,7 @@ import {
   enableStatementStats,
   functionStatements,
   resetStatements,
+  STATEMENT_STATS_STACK,
 } from "./support/statement_stats.ts";
 
 const SEED = 6161;
@@ -155,7 +156,7 @@ function workload(options: Options, seed: number, organizations: number): Operat
 
 export async function run(args: readonly string[]): Promise<BenchmarkReport> {
   const options = parseOptions(args);
-  return await withBenchStack("zipf", (stack) => measure(stack, options));
+  return await withBenchStack("zipf", (stack) => measure(stack, options), STATEMENT_STATS_STACK);
 }
 
 interface RunResult {

@@ -4,8 +4,20 @@ import { freePort } from "../../local-stack/free_port.ts";
 import { FunctionProcess } from "../../local-stack/functions/function_process.ts";
 import { startGateway } from "../../local-stack/gateway.ts";
 import { LOCAL_JWKS, LOCAL_JWT_SECRET } from "../../local-stack/keys.ts";
+import { PostgresCluster } from "../../local-stack/postgres/cluster.ts";
 import { clusterRoot } from "../../local-stack/postgres/cluster_location.ts";
+import { ensurePostgresInstalled } from "../../local-stack/postgres/install.ts";
 import { LocalStack } from "../../local-stack/stack.ts";
+
+/** Options of {@linkcode withBenchStack}. */
+export interface BenchStackOptions {
+  /**
+   * Extra `shared_preload_libraries` (e.g. `pg_stat_statements`), written into the
+   * fresh cluster's configuration before its first start: restarting a running
+   * stack breaks its platform connections (pg_net worker, Realtime). @default {[]}
+   */
+  readonly preload?: readonly string[];
+}
 
 /**
  * Runs `work` against a fresh local stack (all migrations, no seed) on free
@@ -15,8 +27,10 @@ import { LocalStack } from "../../local-stack/stack.ts";
 export async function withBenchStack<T>(
   name: string,
   work: (stack: LocalStack) => Promise<T>,
+  options: BenchStackOptions = {},
 ): Promise<T> {
   const dir = join(clusterRoot(), "bench", `${name}-stack-${Deno.pid}`);
+  if (options.preload?.length) await initializeWithPreload(dir, options.preload);
   const stack = await LocalStack.start({
     dir,
     dbPort: freePort(),
@@ -29,6 +43,19 @@ export async function withBenchStack<T>(
     await stack.stop();
     Deno.removeSync(dir, { recursive: true });
   }
+}
+
+/** Initializes the cluster of `dir` as the stack would, with `libraries` preloaded too. */
+async function initializeWithPreload(dir: string, libraries: readonly string[]): Promise<void> {
+  const cluster = new PostgresCluster(await ensurePostgresInstalled(), dir, 0);
+  await cluster.initialize();
+  const preload = ["pg_cron", ...libraries].join(",");
+  // A later line of postgresql.conf overrides the stack's own setting.
+  Deno.writeTextFileSync(
+    join(cluster.dataDir, "postgresql.conf"),
+    `shared_preload_libraries = '${preload}'\n`,
+    { append: true },
+  );
 }
 
 /** The environment the stack gives its functions, plus `extra` (see functionEnvironment). */

@@ -15,28 +15,27 @@ export function benchAdmin(stack: LocalStack, max = 2): Sql {
   return postgres(stack.cluster.url("supabase_admin"), { max, onnotice: () => {} });
 }
 
+/** Pass to `withBenchStack`: the cluster starts with pg_stat_statements preloaded. */
+export const STATEMENT_STATS_STACK = { preload: ["pg_stat_statements"] } as const;
+
 /**
- * Preloads pg_stat_statements (restarting the cluster) and creates the extension.
- * Call before starting the benchmark's own function processes.
+ * Creates the pg_stat_statements extension and forgets earlier counts. The stack
+ * must have been started with {@linkcode STATEMENT_STATS_STACK}: restarting a
+ * running stack to preload it broke the stack's platform connections.
  */
 export async function enableStatementStats(stack: LocalStack): Promise<void> {
-  const admin = benchAdmin(stack, 1);
+  const check = benchAdmin(stack, 1);
   try {
-    const [row] = await admin<{ setting: string }[]>`
+    const [row] = await check<{ setting: string }[]>`
       select setting from pg_settings where name = 'shared_preload_libraries'`;
     if (!row!.setting.includes("pg_stat_statements")) {
-      const libraries = [...row!.setting.split(",").map((s) => s.trim()).filter(Boolean)];
-      await admin.unsafe(
-        `alter system set shared_preload_libraries = ${
-          [...libraries, "pg_stat_statements"].map((l) => `'${l}'`).join(", ")
-        }`,
+      throw new Error(
+        "statement stats: start the stack with withBenchStack(name, work, STATEMENT_STATS_STACK)",
       );
     }
   } finally {
-    await admin.end({ timeout: 5 });
+    await check.end({ timeout: 5 });
   }
-  await stack.cluster.stop();
-  await stack.cluster.start();
   const after = benchAdmin(stack, 1);
   try {
     await after`create extension if not exists pg_stat_statements`;
@@ -62,24 +61,48 @@ export async function functionStatements(
       and s.dbid = (select oid from pg_database where datname = current_database())
       and s.query not like '%net.http_request_queue%' and s.query not like '%net._http_response%'
       and s.query not like '%pg_stat_statements%'`;
+  const counted = withTransactionEnds(
+    rows.map((row) => ({ query: row.query, calls: Number(row.calls) })),
+  );
   const matching: Record<string, number> = {};
   let total = 0;
   for (const [name] of Object.entries(patterns)) matching[name] = 0;
-  for (const row of rows) {
-    const calls = Number(row.calls);
-    total += calls;
+  for (const row of counted) {
+    total += row.calls;
     for (const [name, pattern] of Object.entries(patterns)) {
-      if (row.query.includes(pattern)) matching[name]! += calls;
+      if (row.query.includes(pattern)) matching[name]! += row.calls;
     }
   }
-  const top = rows
-    .map((row) => ({
-      query: row.query.replace(/\s+/g, " ").slice(0, 160),
-      calls: Number(row.calls),
-    }))
+  const top = counted
+    .map((row) => ({ query: row.query.replace(/\s+/g, " ").slice(0, 160), calls: row.calls }))
     .sort((a, b) => b.calls - a.calls)
     .slice(0, 10);
   return { total, matching, top };
+}
+
+const BEGIN = /^\s*(begin|start\s+transaction)\b/i;
+const END = /^\s*(commit|rollback|end)\s*;?\s*$/i;
+
+/**
+ * Counts the statements that end explicit transactions as sent. postgres.js's
+ * `sql.begin` sends `begin` unprepared but `commit` / `rollback` as a prepared
+ * statement, and PostgreSQL 15's pg_stat_statements zeroes the query id of a
+ * prepared utility statement after its first execution, so it counts a
+ * connection's `commit` once, however often it is sent (50 `sql.begin` calls on
+ * one connection: 50 `begin`, 1 `commit` counted). Every transaction a function
+ * opens ends with one such statement, so they are counted as many as the
+ * `begin`s (under one `commit / rollback (as many as begin)` row).
+ */
+export function withTransactionEnds(
+  rows: readonly { query: string; calls: number }[],
+): { query: string; calls: number }[] {
+  const begins = rows.filter((row) => BEGIN.test(row.query)).reduce((n, r) => n + r.calls, 0);
+  const ends = rows.filter((row) => END.test(row.query)).reduce((n, r) => n + r.calls, 0);
+  const others = rows.filter((row) => !END.test(row.query));
+  const calls = Math.max(begins, ends);
+  return calls === 0
+    ? others
+    : [...others, { query: "commit / rollback (as many as begin)", calls }];
 }
 
 /** Forgets every count. */
