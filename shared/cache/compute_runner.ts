@@ -44,6 +44,12 @@ export interface Computed {
   readonly versioned: boolean;
 }
 
+/** A lease already asked for (by `CacheStore.readOrLease`), under its holder. */
+export interface AskedLease {
+  readonly holder: string;
+  readonly lease: LeaseResult;
+}
+
 /** Options of a {@linkcode ComputeRunner}. */
 export interface ComputeRunnerOptions {
   readonly store: CacheStore;
@@ -89,14 +95,20 @@ export class ComputeRunner {
   /**
    * Hard miss: computes under the lease, or waits until the lease holder wrote a fresh
    * entry (or gave up its lease). Throws the computation's error, or
-   * {@linkcode CacheLeaseTimeoutError} after `leaseWaitTimeoutMs`.
+   * {@linkcode CacheLeaseTimeoutError} after `leaseWaitTimeoutMs`. `asked`: the
+   * lease the read already asked for, used instead of asking again the first time.
    */
-  async computeOrWait<T>(target: ComputeTarget, work: ComputeWork<T>): Promise<Computed> {
+  async computeOrWait<T>(
+    target: ComputeTarget,
+    work: ComputeWork<T>,
+    asked?: AskedLease,
+  ): Promise<Computed> {
     let delay = this.#pollIntervalMs;
     let waitedMs = 0;
     for (;;) {
-      const holder = crypto.randomUUID();
-      const lease = await this.#acquire(target, holder);
+      const holder = asked?.holder ?? crypto.randomUUID();
+      const lease = asked ? asked.lease : await this.#acquire(target, holder);
+      asked = undefined;
       if (lease === undefined) return await this.#compute(target, work, undefined, false);
       if (lease.acquired) return await this.#compute(target, work, { holder, lease }, false);
       // The lease was won after the previous holder wrote (between our miss and the
@@ -115,11 +127,16 @@ export class ComputeRunner {
 
   /**
    * Stale-while-revalidate refresh: computes under the lease; `undefined` when another
-   * instance holds it (it is refreshing) or L2 is unreachable.
+   * instance holds it (it is refreshing) or L2 is unreachable. `asked`: the lease the
+   * read already asked for, used instead of asking again.
    */
-  async refresh<T>(target: ComputeTarget, work: ComputeWork<T>): Promise<Computed | undefined> {
-    const holder = crypto.randomUUID();
-    const lease = await this.#acquire(target, holder);
+  async refresh<T>(
+    target: ComputeTarget,
+    work: ComputeWork<T>,
+    asked?: AskedLease,
+  ): Promise<Computed | undefined> {
+    const holder = asked?.holder ?? crypto.randomUUID();
+    const lease = asked ? asked.lease : await this.#acquire(target, holder);
     if (!lease?.acquired) return undefined;
     return await this.#compute(target, work, { holder, lease }, true);
   }
@@ -215,6 +232,11 @@ export class ComputeRunner {
       }
     }
     return { entry, source: "compute", versioned: leased !== undefined };
+  }
+
+  /** Gives back a lease that will not be used (errors reported, not thrown). */
+  release(key: string, holder: string): Promise<void> {
+    return this.#release(key, holder);
   }
 
   async #release(key: string, holder: string): Promise<void> {

@@ -54,6 +54,23 @@ export type LeaseResult =
     readonly takeover?: LeaseTakeover;
   };
 
+/** The lease a read asks for in case it finds no fresh entry (see `readOrLease`). */
+export interface LeaseRequest {
+  /** Unique per attempt, e.g. `crypto.randomUUID()`. */
+  readonly holder: string;
+  /** Every tag of the entry (scoped): their versions come back when the lease is won. */
+  readonly tags: readonly string[];
+  readonly ttlMs: number;
+}
+
+/** A read and, when the entry was not fresh, the outcome of asking for its lease. */
+export interface ReadOrLeaseResult {
+  /** As `read` answers: `undefined` on a miss. */
+  readonly read: StoreReadResult | undefined;
+  /** Absent when the entry was fresh (no lease asked for). */
+  readonly lease?: LeaseResult;
+}
+
 /** The version of a tag after a change. */
 export interface TagChange {
   readonly tag: string;
@@ -99,6 +116,17 @@ export interface CleanupResult {
 export interface CacheStore {
   /** The entry of `key` in `organizationId` at `now`; `undefined` on a miss. */
   read(key: string, organizationId: string, now: number): Promise<StoreReadResult | undefined>;
+  /**
+   * `read`, and when the entry is not fresh (missing, stale, purged or expired) also
+   * `acquireLease` for `lease.holder`, in one round trip: a read that will compute
+   * does not ask again. A fresh entry takes no lease.
+   */
+  readOrLease(
+    key: string,
+    organizationId: string,
+    now: number,
+    lease: LeaseRequest,
+  ): Promise<ReadOrLeaseResult>;
   /**
    * Takes the computation lease of `key` unless another holder has a live one; when
    * won while a fresh entry exists, gives it back and returns the entry instead.

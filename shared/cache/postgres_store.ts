@@ -13,7 +13,9 @@ import type {
   CleanupResult,
   HitBatch,
   InvalidationMode,
+  LeaseRequest,
   LeaseResult,
+  ReadOrLeaseResult,
   StoreReadResult,
   TagChange,
   TagChanges,
@@ -28,6 +30,20 @@ interface ReadRow {
   expires_at: Date;
   status: "fresh" | "stale" | "purged" | "expired";
   tags_expired: boolean;
+}
+
+/** A row of `cache.read_or_lease`: status null on a miss, lease_* null when fresh. */
+interface ReadOrLeaseRow {
+  body: string | null;
+  etag: string | null;
+  tag_versions: Record<string, number> | null;
+  created_at: Date | null;
+  fresh_until: Date | null;
+  expires_at: Date | null;
+  status: "fresh" | "stale" | "purged" | "expired" | null;
+  tags_expired: boolean | null;
+  lease_acquired: boolean;
+  lease_tag_versions: Record<string, number> | null;
 }
 
 /** A row of `cache.acquire_lease`: entry_* set only when a fresh entry was found. */
@@ -69,6 +85,27 @@ async function run<T>(operation: string, statement: () => Promise<T>): Promise<T
   }
 }
 
+/** A row of `cache.read` (or of `cache.read_or_lease` with a status) as a read result. */
+function toReadResult(key: string, organizationId: string, row: ReadRow): StoreReadResult {
+  if (row.status === "purged" || row.status === "expired") return { state: row.status };
+  return {
+    state: row.status,
+    tagsExpired: row.tags_expired,
+    entry: {
+      key,
+      // The SQL matched both, and the table checks the key starts with them.
+      organizationId: organizationId.toLowerCase(),
+      dataset: key.slice(organizationId.length + 1, key.indexOf(":", organizationId.length + 1)),
+      body: row.body!,
+      etag: row.etag!,
+      tagVersions: row.tag_versions,
+      generatedAt: row.created_at.getTime(),
+      freshUntil: row.fresh_until.getTime(),
+      expiresAt: row.expires_at.getTime(),
+    },
+  };
+}
+
 /**
  * Bumps the versions of `tags` with `cache.invalidate_tags` on `sql`, which may be a
  * transaction: cache-admin commits the bump together with its audit row and its
@@ -108,23 +145,31 @@ export class PostgresCacheStore implements CacheStore {
         select body, etag, tag_versions, created_at, fresh_until, expires_at, status, tags_expired
         from cache.read(${key}, ${organizationId}::uuid, ${new Date(now)})`);
     const row = rows[0];
-    if (row === undefined) return undefined;
-    if (row.status === "purged" || row.status === "expired") return { state: row.status };
+    return row === undefined ? undefined : toReadResult(key, organizationId, row);
+  }
+
+  async readOrLease(
+    key: string,
+    organizationId: string,
+    now: number,
+    lease: LeaseRequest,
+  ): Promise<ReadOrLeaseResult> {
+    const rows = await run("read", () =>
+      this.#sql<ReadOrLeaseRow[]>`
+        select body, etag, tag_versions, created_at, fresh_until, expires_at, status, tags_expired,
+               lease_acquired, lease_tag_versions
+        from cache.read_or_lease(${key}, ${organizationId}::uuid, ${new Date(now)},
+          ${lease.holder}, ${lease.tags as string[]}, ${lease.ttlMs})`);
+    const row = rows[0]!;
+    const read = row.status === null
+      ? undefined
+      : toReadResult(key, organizationId, row as ReadRow);
+    if (row.status === "fresh") return { read };
     return {
-      state: row.status,
-      tagsExpired: row.tags_expired,
-      entry: {
-        key,
-        // cache.read matched both, and the table checks the key starts with them.
-        organizationId: organizationId.toLowerCase(),
-        dataset: key.slice(organizationId.length + 1, key.indexOf(":", organizationId.length + 1)),
-        body: row.body!,
-        etag: row.etag!,
-        tagVersions: row.tag_versions,
-        generatedAt: row.created_at.getTime(),
-        freshUntil: row.fresh_until.getTime(),
-        expiresAt: row.expires_at.getTime(),
-      },
+      read,
+      lease: row.lease_acquired
+        ? { acquired: true, tagVersions: row.lease_tag_versions ?? {} }
+        : { acquired: false },
     };
   }
 

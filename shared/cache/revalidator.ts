@@ -5,7 +5,13 @@
  * @module
  */
 import type { BackgroundTasks } from "./background_tasks.ts";
-import type { Computed, ComputeRunner, ComputeTarget, ComputeWork } from "./compute_runner.ts";
+import type {
+  AskedLease,
+  Computed,
+  ComputeRunner,
+  ComputeTarget,
+  ComputeWork,
+} from "./compute_runner.ts";
 import { isComputeFailure } from "./errors.ts";
 import type { CacheEvents } from "./events.ts";
 import type { HitRecorder } from "./hit_recorder.ts";
@@ -54,13 +60,25 @@ export class Revalidator {
   /**
    * Starts (or joins) the refresh of `target`. Resolves with the refreshed entry when
    * it completes within the timeout, otherwise `undefined`: serve the stale entry.
+   * `asked`: the lease the stale read already asked for. Not won: another holder
+   * refreshes (this isolate's refresh in flight is joined; otherwise nothing starts).
+   * Won while a refresh is in flight here: given back.
    */
   async revalidate<T>(
     target: ComputeTarget,
     work: ComputeWork<T>,
     epoch: number,
+    asked?: AskedLease,
   ): Promise<Computed | undefined> {
-    const refresh = this.#refreshes.run(target.key, () => this.#refresh(target, work, epoch));
+    const inFlight = this.#refreshes.has(target.key);
+    if (asked && !asked.lease.acquired && !inFlight) return undefined;
+    if (asked?.lease.acquired && inFlight) {
+      this.#tasks.add(this.#runner.release(target.key, asked.holder));
+    }
+    const refresh = this.#refreshes.run(
+      target.key,
+      () => this.#refresh(target, work, epoch, asked),
+    );
     this.#tasks.add(refresh);
     if (this.#timeoutMs <= 0) return undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -78,9 +96,10 @@ export class Revalidator {
     target: ComputeTarget,
     work: ComputeWork<T>,
     epoch: number,
+    asked: AskedLease | undefined,
   ): Promise<Computed | undefined> {
     try {
-      const computed = await this.#runner.refresh(target, work);
+      const computed = await this.#runner.refresh(target, work, asked);
       if (computed?.versioned) this.#l1.set(computed.entry, epoch);
       return computed;
     } catch (error) {

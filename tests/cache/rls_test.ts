@@ -45,6 +45,8 @@ const STATEMENTS: Record<string, (tx: TransactionSql) => Promise<unknown>> = {
     tx`select cache.write(${key}, ${org}::uuid, 'price-alerts', '{}', '"e"',
       ${tx.json({ [`org:${org}`]: 0 })}, now(), now(), now())`,
   "cache.acquire_lease": (tx) => tx`select * from cache.acquire_lease(${key}, 'h', '{}', 1000)`,
+  "cache.read_or_lease": (tx) =>
+    tx`select * from cache.read_or_lease(${key}, ${org}::uuid, now(), 'h', '{}', 1000)`,
   "cache.release_lease": (tx) => tx`select cache.release_lease(${key}, 'h')`,
   "cache.invalidate_tags": (tx) =>
     tx`select * from cache.invalidate_tags(${[`org:${org}`]}, 'purge')`,

@@ -187,6 +187,88 @@ Deno.test("cache.acquire_lease won over a fresh entry gives the lease back and r
     });
   }));
 
+Deno.test("cache.read_or_lease: a fresh entry as cache.read answers it, no lease, nothing written", () =>
+  withStore(async (store, admin) => {
+    const org = newOrganizationId();
+    const entry = await seedEntry(store, { organizationId: org, now: T0, staleMs: 1_000 });
+    const tags = [organizationTag(org)];
+    const before = await admin`select xmin::text from cache.entries where key = ${entry.key}`;
+    for (const at of [T0, T0 + 999]) {
+      const result = await store.readOrLease(entry.key, org, at, {
+        holder: "h",
+        tags,
+        ttlMs: 5_000,
+      });
+      assert.deepEqual(result, { read: await store.read(entry.key, org, at) });
+    }
+    const after = await admin`select xmin::text from cache.entries where key = ${entry.key}`;
+    assert.deepEqual(after, before);
+    const [leases] =
+      await admin`select count(*)::int as n from cache.leases where key = ${entry.key}`;
+    assert.equal(leases!.n, 0);
+    // Another organization's key reads as a miss, and its lease is only for this key.
+    const other = await store.readOrLease(entry.key, newOrganizationId(), T0, {
+      holder: "o",
+      tags,
+      ttlMs: 5_000,
+    });
+    assert.equal(other.read, undefined);
+  }));
+
+Deno.test("cache.read_or_lease: a miss, stale, expired or purged read takes the lease once", () =>
+  withStore(async (store, admin) => {
+    const org = newOrganizationId();
+    const tags = [organizationTag(org), datasetTag(org, "price-alerts")];
+    const lease = (holder: string) => ({ holder, tags, ttlMs: 5_000 });
+    // A miss: the lease with the current tag versions; a second reader waits.
+    const missKey = `${org}:price-alerts:x=miss`;
+    const attempts = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.readOrLease(missKey, org, T0, lease(`m${i}`))),
+    );
+    assert.equal(attempts.filter((a) => a.lease?.acquired).length, 1);
+    for (const attempt of attempts) assert.equal(attempt.read, undefined);
+    assert.deepEqual(attempts.find((a) => a.lease?.acquired)?.lease, {
+      acquired: true,
+      tagVersions: { [tags[0]!]: 0, [tags[1]!]: 0 },
+    });
+    // Stale by time: the stale entry to serve and the lease to refresh it.
+    const entry = await seedEntry(store, { organizationId: org, now: T0, staleMs: 1_000 });
+    const stale = await store.readOrLease(entry.key, org, T0 + 1_000, lease("s"));
+    assert.deepEqual(stale, {
+      read: await store.read(entry.key, org, T0 + 1_000),
+      lease: { acquired: true, tagVersions: entry.tagVersions },
+    });
+    const held = await store.readOrLease(entry.key, org, T0 + 1_001, lease("s2"));
+    assert.equal(held.read?.state, "stale");
+    assert.deepEqual(held.lease, { acquired: false });
+    assert.equal(await store.releaseLease(entry.key, "s"), true);
+    // Expired by time, then purged by tag: not servable, and the lease.
+    const expired = await store.readOrLease(entry.key, org, T0 + 300_000, lease("e"));
+    assert.deepEqual(expired.read, { state: "expired" });
+    assert.equal(expired.lease?.acquired, true);
+    assert.equal(await store.releaseLease(entry.key, "e"), true);
+    await store.invalidateTags([organizationTag(org)], "purge");
+    const purged = await store.readOrLease(entry.key, org, T0 + 1, lease("p"));
+    assert.deepEqual(purged, {
+      read: { state: "purged" },
+      lease: { acquired: true, tagVersions: { [tags[0]!]: 1, [tags[1]!]: 0 } },
+    });
+    const [row] = await admin<{ holder: string }[]>`
+      select holder from cache.leases where key = ${entry.key}`;
+    assert.equal(row?.holder, "p");
+  }));
+
+Deno.test("cache.read_or_lease rejects a missing holder or a bad ttl as invalid input", () =>
+  withStore(async (store) => {
+    const org = newOrganizationId();
+    for (const ttlMs of [0, 3_600_001]) {
+      const error = await store
+        .readOrLease(`${org}:price-alerts:`, org, T0, { holder: "h", tags: [], ttlMs })
+        .catch((e) => e);
+      assert.ok(error instanceof InvalidCacheInputError, String(error));
+    }
+  }));
+
 Deno.test("cache.write releases its lease and never replaces a newer entry", () =>
   withStore(async (store, admin) => {
     const org = newOrganizationId();
