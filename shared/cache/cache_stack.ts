@@ -178,10 +178,12 @@ export class CacheStack {
     lookup: L1Lookup,
     revalidate: boolean,
   ): Promise<CacheResult> {
-    // The read asks for the lease too when it finds no fresh entry: one round trip less
-    // for every computation (a miss or a stale entry's refresh).
+    // When L1 held the key and it is no longer fresh, a computation most likely follows:
+    // the read asks for the lease too (one round trip less per miss or refresh). Otherwise
+    // an L2 hit is likely, and the plain read by key is the cheaper statement.
     const holder = crypto.randomUUID();
-    const { stored, lease } = await this.#readL2(target, holder);
+    const expectComputation = lookup.hit !== undefined || lookup.dropped === true;
+    const { stored, lease } = await this.#readL2(target, expectComputation ? holder : undefined);
     const asked = lease ? { holder, lease } : undefined;
     if (stored?.state === "fresh") {
       this.l1.set(stored.entry, lookup.epoch);
@@ -338,20 +340,31 @@ export class CacheStack {
     }
   }
 
-  /** The L2 read (with the lease asked for unless fresh); `unavailable` when L2 failed. */
+  /**
+   * The L2 read; with `holder`, also the lease unless the entry is fresh (see
+   * `CacheStore.readOrLease`). `unavailable` when L2 failed.
+   */
   async #readL2(
     target: ComputeTarget,
-    holder: string,
+    holder: string | undefined,
   ): Promise<{
     stored: StoreReadResult | { readonly state: "unavailable" } | undefined;
     lease?: LeaseResult | undefined;
   }> {
+    const now = this.#clock.now();
     try {
+      if (holder === undefined) {
+        return { stored: await this.#store.read(target.key, target.organizationId, now) };
+      }
       const { read, lease } = await this.#store.readOrLease(
         target.key,
         target.organizationId,
-        this.#clock.now(),
-        { holder, tags: target.tags, ttlMs: this.#config.leaseTtlMs },
+        now,
+        {
+          holder,
+          tags: target.tags,
+          ttlMs: this.#config.leaseTtlMs,
+        },
       );
       return { stored: read, lease };
     } catch (error) {

@@ -40,6 +40,8 @@ export interface L1Hit {
 export interface L1Lookup {
   readonly hit: L1Hit | undefined;
   readonly epoch: number;
+  /** True when the key was held and just dropped (purged or expired): L2 will not be fresh either, most likely. */
+  readonly dropped?: boolean;
 }
 
 interface Slot {
@@ -125,7 +127,7 @@ export class L1Cache {
     const time = timeState(slot.entry, this.#clock.now());
     if (tags === "purged" || time === "expired") {
       this.#entries.delete(key);
-      return { hit: undefined, epoch };
+      return { hit: undefined, epoch, dropped: true };
     }
     const stale = time === "stale" || tags === "expired" || slot.tagsExpired;
     return { hit: { entry: slot.entry, state: stale ? "stale" : "fresh" }, epoch };

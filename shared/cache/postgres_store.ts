@@ -1,7 +1,8 @@
 /**
  * The L2 tier: the `cache` schema in Postgres, reached only through its SQL API
- * (`supabase/migrations/20261121020100_cache_functions.sql`). One statement per
- * operation; a read never writes.
+ * (`supabase/migrations/20261121020100_cache_functions.sql`, and the view
+ * `cache.entry_states` for reads). One statement per operation; a read never
+ * writes (`readOrLease` writes only its lease).
  *
  * @module
  */
@@ -30,6 +31,35 @@ interface ReadRow {
   expires_at: Date;
   status: "fresh" | "stale" | "purged" | "expired";
   tags_expired: boolean;
+}
+
+/** A row of the view `cache.entry_states`; the time part of the status is ours to apply. */
+interface StateRow {
+  body: string;
+  etag: string;
+  tag_versions: Record<string, number>;
+  created_at: Date;
+  fresh_until: Date;
+  expires_at: Date;
+  tags_expired: boolean;
+  tags_purged: boolean;
+}
+
+/** `cache.read`'s status of a `cache.entry_states` row at `now` (a test keeps them equal). */
+function toReadRow(row: StateRow, now: number): ReadRow {
+  const time = now >= row.expires_at.getTime()
+    ? "expired"
+    : now >= row.fresh_until.getTime()
+    ? "stale"
+    : "fresh";
+  const status = row.tags_purged
+    ? "purged"
+    : time === "expired"
+    ? "expired"
+    : row.tags_expired
+    ? "stale"
+    : time;
+  return { ...row, status, tags_expired: row.tags_expired };
 }
 
 /** A row of `cache.read_or_lease`: status null on a miss, lease_* null when fresh. */
@@ -139,13 +169,17 @@ export class PostgresCacheStore implements CacheStore {
     organizationId: string,
     now: number,
   ): Promise<StoreReadResult | undefined> {
-    // Only what the caller does not know already: less to send and to parse on a hit.
+    // By key alone: the key embeds its organization (cache.entries checks it), so an
+    // entry of another organization is never read; each bound parameter costs.
+    const owner = organizationId.toLowerCase();
+    if (!key.startsWith(`${owner}:`)) return undefined;
     const rows = await run("read", () =>
-      this.#sql<ReadRow[]>`
-        select body, etag, tag_versions, created_at, fresh_until, expires_at, status, tags_expired
-        from cache.read(${key}, ${organizationId}::uuid, ${new Date(now)})`);
+      this.#sql<StateRow[]>`
+        select body, etag, tag_versions, created_at, fresh_until, expires_at, tags_expired,
+               tags_purged
+        from cache.entry_states where key = ${key}`);
     const row = rows[0];
-    return row === undefined ? undefined : toReadResult(key, organizationId, row);
+    return row === undefined ? undefined : toReadResult(key, owner, toReadRow(row, now));
   }
 
   async readOrLease(

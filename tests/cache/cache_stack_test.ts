@@ -8,7 +8,13 @@ import { FakeClock } from "../../shared/util/clock.ts";
 import { cacheKey } from "../../shared/cache/cache_key.ts";
 import { CacheComputeError, InvalidCacheKeyError } from "../../shared/cache/errors.ts";
 import type { CacheEventName } from "../../shared/cache/events.ts";
-import type { HitBatch } from "../../shared/cache/l2_store.ts";
+import type {
+  HitBatch,
+  LeaseRequest,
+  LeaseResult,
+  ReadOrLeaseResult,
+  StoreReadResult,
+} from "../../shared/cache/l2_store.ts";
 import { PostgresCacheStore } from "../../shared/cache/postgres_store.ts";
 import { NotFoundError } from "../../shared/http/errors.ts";
 import { connectAsSuperuser } from "../support/stack.ts";
@@ -50,6 +56,39 @@ class CountingStore extends PostgresCacheStore {
   override recordHits(batch: HitBatch, now: number): Promise<void> {
     this.flushes++;
     return super.recordHits(batch, now);
+  }
+}
+
+/** The real store, recording which L2 statements the stack sends. */
+class StatementLog extends PostgresCacheStore {
+  sent: string[] = [];
+  override read(key: string, org: string, now: number): Promise<StoreReadResult | undefined> {
+    this.sent.push("read");
+    return super.read(key, org, now);
+  }
+  override readOrLease(
+    key: string,
+    org: string,
+    now: number,
+    lease: LeaseRequest,
+  ): Promise<ReadOrLeaseResult> {
+    this.sent.push("readOrLease");
+    return super.readOrLease(key, org, now, lease);
+  }
+  override acquireLease(
+    key: string,
+    holder: string,
+    tags: readonly string[],
+    ttlMs: number,
+    now: number,
+  ): Promise<LeaseResult> {
+    this.sent.push("acquireLease");
+    return super.acquireLease(key, holder, tags, ttlMs, now);
+  }
+  take(): string[] {
+    const sent = this.sent.filter((name) => name !== "write");
+    this.sent = [];
+    return sent;
   }
 }
 
@@ -121,6 +160,31 @@ Deno.test("CacheStack.invalidate: expire serves stale while revalidating, purge 
     await stack.invalidate({ organizationId: org, mode: "purge" });
     const afterPurge = await read();
     assert.deepEqual([afterPurge.status, body(afterPurge)], ["MISS", { n: 3 }]);
+  }));
+
+Deno.test("CacheStack reads L2 by key when it holds nothing, and with the lease when its entry went stale or purged", () =>
+  withStack(async ({ sql, clock, org }) => {
+    const store = new StatementLog(sql);
+    const stack = new CacheStack({ store, config: testConfig(), clock });
+    const counter = countingCompute();
+    const read = () => stack.get({ organizationId: org, dataset: "supplier-data", ...counter });
+    // Unknown key: the plain read (an L2 hit is likely), then the lease.
+    assert.equal((await read()).status, "MISS");
+    assert.deepEqual(store.take(), ["read", "acquireLease"]);
+    assert.equal((await read()).status, "HIT");
+    assert.deepEqual(store.take(), []);
+    // Held, then expired by a tag: one statement reads the stale entry and takes the lease.
+    await stack.invalidate({ organizationId: org, datasets: ["supplier-data"], mode: "expire" });
+    assert.equal((await read()).status, "STALE");
+    await stack.idle();
+    assert.deepEqual(store.take(), ["readOrLease"]);
+    assert.deepEqual(body(await read()), { n: 2 });
+    // Held, then purged: dropped from L1, and again one statement before computing.
+    await stack.invalidate({ organizationId: org, mode: "purge" });
+    assert.deepEqual(body(await read()), { n: 3 });
+    assert.deepEqual(store.take(), ["readOrLease"]);
+    assert.equal(counter.calls, 3);
+    await stack.idle();
   }));
 
 Deno.test("CacheStack.invalidate touches only the organization and tags it names", () =>

@@ -45,6 +45,7 @@ const STATEMENTS: Record<string, (tx: TransactionSql) => Promise<unknown>> = {
     tx`select cache.write(${key}, ${org}::uuid, 'price-alerts', '{}', '"e"',
       ${tx.json({ [`org:${org}`]: 0 })}, now(), now(), now())`,
   "cache.acquire_lease": (tx) => tx`select * from cache.acquire_lease(${key}, 'h', '{}', 1000)`,
+  "select cache.entry_states": (tx) => tx`select * from cache.entry_states`,
   "cache.read_or_lease": (tx) =>
     tx`select * from cache.read_or_lease(${key}, ${org}::uuid, now(), 'h', '{}', 1000)`,
   "cache.release_lease": (tx) => tx`select cache.release_lease(${key}, 'h')`,
@@ -132,6 +133,16 @@ Deno.test("cache schema: RLS on every table, search_path pinned and EXECUTE gran
       ),
       JSON.stringify(tables),
     );
+    // Views read with the caller's rights (RLS of the tables applies), and are listed above.
+    const views = await sql<{ relname: string; options: string[] | null }[]>`
+      select c.relname, c.reloptions as options
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'cache' and c.relkind = 'v' order by c.relname`;
+    assert.deepEqual(
+      views.map((view) => ({ ...view })),
+      [{ relname: "entry_states", options: ["security_invoker=true"] }],
+    );
+    assert.ok(`select cache.${views[0]!.relname}` in STATEMENTS);
 
     const functions = await sql<{ name: string; config: string[] | null; grantees: string[] }[]>`
       select p.proname as name, p.proconfig as config,
@@ -158,7 +169,7 @@ Deno.test("cache schema: RLS on every table, search_path pinned and EXECUTE gran
   }
 });
 
-Deno.test("cache schema: even with USAGE granted by mistake, API roles get no table and no function", async () => {
+Deno.test("cache schema: even with USAGE granted by mistake, API roles get no table, view or function", async () => {
   const sql = connectAsSuperuser();
   const denied = Symbol("rolled back");
   try {
@@ -171,7 +182,7 @@ Deno.test("cache schema: even with USAGE granted by mistake, API roles get no ta
           if (role === "authenticated" && READABLE_UNDER_RLS.has(name)) continue; // see above
           const error = await statement(tx).then(() => undefined, (e: unknown) => e);
           assert.equal((error as { code?: string })?.code, "42501", `${role} ran ${name}`);
-          assert.match((error as Error).message, /permission denied for (table|function)/);
+          assert.match((error as Error).message, /permission denied for (table|view|function)/);
           await tx`rollback to savepoint probe`;
         }
         await tx`reset role`;

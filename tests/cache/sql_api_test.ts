@@ -3,6 +3,7 @@
  * on a service_role connection (inspection queries as the superuser).
  */
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { CacheStoreError, InvalidCacheInputError } from "../../shared/cache/errors.ts";
 import { PostgresCacheStore } from "../../shared/cache/postgres_store.ts";
 import { datasetTag, organizationTag } from "../../shared/cache/tags.ts";
@@ -185,6 +186,47 @@ Deno.test("cache.acquire_lease won over a fresh entry gives the lease back and r
     assert.deepEqual(await store.acquireLease(written.key, "other", tags, 5_000, T0 + 1), {
       acquired: false,
     });
+  }));
+
+Deno.test("PostgresCacheStore.read (cache.entry_states by key) answers as cache.read at any time and tag state", () =>
+  withStore(async (store, admin) => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 400_000 }),
+        fc.constantFrom("none", "expire", "purge", "other-dataset"),
+        fc.boolean(),
+        async (offset, invalidation, upperCaseOrganization) => {
+          const org = newOrganizationId();
+          const entry = await seedEntry(store, {
+            organizationId: org,
+            now: T0,
+            staleMs: 30_000,
+            retentionMs: 300_000,
+          });
+          if (invalidation === "expire" || invalidation === "purge") {
+            await store.invalidateTags([datasetTag(org, "price-alerts")], invalidation);
+          } else if (invalidation === "other-dataset") {
+            await store.invalidateTags([datasetTag(org, "supplier-data")], "purge");
+          }
+          const at = T0 + offset;
+          const [sqlRead] = await admin<
+            { status: string; body: string | null; tags_expired: boolean }[]
+          >`select status, body, tags_expired
+            from cache.read(${entry.key}, ${org}::uuid, ${new Date(at)})`;
+          const caller = upperCaseOrganization ? org.toUpperCase() : org;
+          const read = await store.read(entry.key, caller, at);
+          assert.equal(read?.state, sqlRead!.status);
+          if (read?.state === "fresh" || read?.state === "stale") {
+            assert.equal(read.entry.body, sqlRead!.body);
+            assert.equal(read.tagsExpired, sqlRead!.tags_expired);
+            assert.deepEqual(read.entry, entry);
+          }
+          // Another organization never reads it, whatever the key.
+          assert.equal(await store.read(entry.key, newOrganizationId(), at), undefined);
+        },
+      ),
+      { numRuns: 40 },
+    );
   }));
 
 Deno.test("cache.read_or_lease: a fresh entry as cache.read answers it, no lease, nothing written", () =>
