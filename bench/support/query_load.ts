@@ -77,3 +77,28 @@ export async function runQueryLoad(options: QueryLoadOptions): Promise<LoadResul
     latencyMs: summarize(latencies),
   };
 }
+
+/**
+ * Runs several operations on one caller, interleaved call by call (the order
+ * reversed every other turn) for `durationSeconds`, so that load from elsewhere on
+ * a shared machine falls on all of them alike: their latency ratios are then far
+ * steadier than those of back-to-back blocks. Latencies by name; rejects on the
+ * first failed operation.
+ */
+export async function runInterleavedQueries(
+  operations: Readonly<Record<string, (n: number) => Promise<unknown>>>,
+  durationSeconds: number,
+): Promise<Record<string, LatencySummary>> {
+  const names = Object.keys(operations);
+  const latencies: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
+  const deadline = performance.now() + durationSeconds * 1000;
+  for (let turn = 0; performance.now() < deadline; turn++) {
+    const order = turn % 2 === 0 ? names : [...names].reverse();
+    for (const name of order) {
+      const sent = performance.now();
+      await operations[name]!(turn);
+      latencies[name]!.push(performance.now() - sent);
+    }
+  }
+  return Object.fromEntries(names.map((name) => [name, summarize(latencies[name]!)]));
+}
