@@ -366,6 +366,7 @@ export class CacheStack {
           ttlMs: this.#config.leaseTtlMs,
         },
       );
+      if (lease) this.#runner.reportTakeover(target, lease, now);
       return { stored: read, lease };
     } catch (error) {
       this.events.emit("cache:error", { operation: "l2.read", key: target.key, error });

@@ -151,6 +151,23 @@ export class ComputeRunner {
     }
   }
 
+  /**
+   * Emits `cache:lease-takeover` when `lease` (asked for at `now`) replaced another
+   * holder's expired lease; for leases asked for with a read (`readOrLease`) too.
+   */
+  reportTakeover(target: ComputeTarget, lease: LeaseResult, now: number): void {
+    if (!lease.takeover) return;
+    const expiredForMs = Math.max(0, now - lease.takeover.previousExpiresAt);
+    this.#events.emit("cache:lease-takeover", {
+      key: target.key,
+      organizationId: target.organizationId,
+      dataset: target.dataset,
+      previousHolder: lease.takeover.previousHolder,
+      expiredForMs,
+      previousHolderAgeMs: expiredForMs + this.#leaseTtlMs,
+    });
+  }
+
   /** The lease, or `undefined` when L2 failed (reported). */
   async #acquire(target: ComputeTarget, holder: string): Promise<LeaseResult | undefined> {
     const now = this.#clock.now();
@@ -167,17 +184,7 @@ export class ComputeRunner {
       this.#events.emit("cache:error", { operation: "lease", key: target.key, error });
       return undefined;
     }
-    if (lease.takeover) {
-      const expiredForMs = Math.max(0, now - lease.takeover.previousExpiresAt);
-      this.#events.emit("cache:lease-takeover", {
-        key: target.key,
-        organizationId: target.organizationId,
-        dataset: target.dataset,
-        previousHolder: lease.takeover.previousHolder,
-        expiredForMs,
-        previousHolderAgeMs: expiredForMs + this.#leaseTtlMs,
-      });
-    }
+    this.reportTakeover(target, lease, now);
     return lease;
   }
 

@@ -74,6 +74,8 @@ interface ReadOrLeaseRow {
   tags_expired: boolean | null;
   lease_acquired: boolean;
   lease_tag_versions: Record<string, number> | null;
+  took_over_holder: string | null;
+  took_over_expires_at: Date | null;
 }
 
 /** A row of `cache.acquire_lease`: entry_* set only when a fresh entry was found. */
@@ -191,18 +193,29 @@ export class PostgresCacheStore implements CacheStore {
     const rows = await run("read", () =>
       this.#sql<ReadOrLeaseRow[]>`
         select body, etag, tag_versions, created_at, fresh_until, expires_at, status, tags_expired,
-               lease_acquired, lease_tag_versions
+               lease_acquired, lease_tag_versions, took_over_holder, took_over_expires_at
         from cache.read_or_lease(${key}, ${organizationId}::uuid, ${new Date(now)},
           ${lease.holder}, ${lease.tags as string[]}, ${lease.ttlMs})`);
     const row = rows[0]!;
     const read = row.status === null
       ? undefined
       : toReadResult(key, organizationId, row as ReadRow);
-    if (row.status === "fresh") return { read };
+    const takeover = row.took_over_holder != null && row.took_over_expires_at != null
+      ? {
+        takeover: {
+          previousHolder: row.took_over_holder,
+          previousExpiresAt: row.took_over_expires_at.getTime(),
+        },
+      }
+      : {};
+    // Fresh: no lease, unless one was won, taken over and given back for this entry.
+    if (row.status === "fresh") {
+      return "takeover" in takeover ? { read, lease: { acquired: false, ...takeover } } : { read };
+    }
     return {
       read,
       lease: row.lease_acquired
-        ? { acquired: true, tagVersions: row.lease_tag_versions ?? {} }
+        ? { acquired: true, tagVersions: row.lease_tag_versions ?? {}, ...takeover }
         : { acquired: false },
     };
   }

@@ -34,7 +34,9 @@ returns table (
   status text,
   tags_expired boolean,
   lease_acquired boolean,
-  lease_tag_versions jsonb
+  lease_tag_versions jsonb,
+  took_over_holder text,
+  took_over_expires_at timestamptz
 )
 language plpgsql
 volatile
@@ -46,6 +48,8 @@ declare
   v_entry record;
   v_found boolean;
   v_acquired boolean := false;
+  v_previous_holder text;
+  v_previous_expires_at timestamptz;
 begin
   if p_holder is null or p_ttl_ms is null or p_ttl_ms not between 1 and 3600000 then
     raise exception using errcode = '22023',
@@ -56,7 +60,7 @@ begin
   -- one statement, nothing written.
   return query
     select e.body, e.etag, e.tag_versions, e.created_at, e.fresh_until, e.expires_at,
-      'fresh'::text, false, false, null::jsonb
+      'fresh'::text, false, false, null::jsonb, null::text, null::timestamptz
     from cache.entries as e
     cross join lateral (
       select coalesce(bool_or(t.version > (e.tag_versions ->> t.tag)::bigint), false) as expired
@@ -85,16 +89,27 @@ begin
       end if;
       return query select v_entry.body, v_entry.etag, v_entry.tag_versions, v_entry.created_at,
         v_entry.fresh_until, v_entry.expires_at, v_entry.status, v_entry.tags_expired,
-        false, null::jsonb;
+        false, null::jsonb, v_previous_holder, v_previous_expires_at;
       return;
     end if;
     exit when v_acquired;
+    -- As cache.acquire_lease (20261201040100): `previous` is the lease row before this
+    -- upsert, in the statement's snapshot; only another holder's expired lease is a
+    -- takeover (reported: that holder crashed or computed for longer than its lease).
+    with previous as (
+      select l.holder, l.expires_at from cache.leases as l where l.key = p_key
+    )
     insert into cache.leases as l (key, holder, expires_at)
     values (p_key, p_holder, p_now + p_ttl_ms * interval '1 millisecond')
     on conflict on constraint leases_pkey do update
       set holder = excluded.holder, expires_at = excluded.expires_at
       where l.expires_at <= p_now
-    returning true into v_acquired;
+    returning true, (select p.holder from previous as p), (select p.expires_at from previous as p)
+      into v_acquired, v_previous_holder, v_previous_expires_at;
+    if v_previous_expires_at > p_now or v_previous_holder = p_holder then
+      v_previous_holder := null;
+      v_previous_expires_at := null;
+    end if;
     -- Another holder computes: answer the read as it was.
     exit when not coalesce(v_acquired, false);
   end loop;
@@ -111,7 +126,9 @@ begin
         select coalesce(jsonb_object_agg(t.tag, coalesce(v.version, 0)), '{}'::jsonb)
         from (select distinct unnest(p_tags) as tag) as t
         left join cache.tag_versions as v on v.tag = t.tag
-      ) end;
+      ) end,
+      v_previous_holder,
+      v_previous_expires_at;
 end
 $$;
 comment on function cache.read_or_lease(text, uuid, timestamptz, text, text[], integer) is
@@ -120,8 +137,9 @@ comment on function cache.read_or_lease(text, uuid, timestamptz, text, text[], i
   'lease_acquired true with lease_tag_versions (the versions of p_tags to write the entry '
   'under), or false while another holder has an unexpired lease. A lease won while a fresh '
   'entry appeared is given back and that entry returned. Always one row. A fresh entry '
-  'takes no lease and writes nothing. 22023 on a missing holder or a ttl outside '
-  '1..3600000 ms.';
+  'takes no lease and writes nothing. took_over_*: another holder''s expired lease that '
+  'this one replaced, as cache.acquire_lease reports it. 22023 on a missing holder or a ttl '
+  'outside 1..3600000 ms.';
 
 revoke all on function cache.read_or_lease(text, uuid, timestamptz, text, text[], integer)
   from public, anon, authenticated;

@@ -92,7 +92,7 @@ for (const actor of API_ROLES) {
             error.message ?? "",
             actor.role === "anon"
               ? /permission denied for schema cache/
-              : /permission denied for (table|function)/,
+              : /permission denied for (table|view|function)/,
           );
         });
       }

@@ -273,6 +273,13 @@ Deno.test("cache.read_or_lease: a miss, stale, expired or purged read takes the 
       acquired: true,
       tagVersions: { [tags[0]!]: 0, [tags[1]!]: 0 },
     });
+    // Past that lease's expiry, the next read takes it over and says whose it was.
+    const winner = `m${attempts.findIndex((a) => a.lease?.acquired)}`;
+    assert.deepEqual((await store.readOrLease(missKey, org, T0 + 7_000, lease("late"))).lease, {
+      acquired: true,
+      tagVersions: { [tags[0]!]: 0, [tags[1]!]: 0 },
+      takeover: { previousHolder: winner, previousExpiresAt: T0 + 5_000 },
+    });
     // Stale by time: the stale entry to serve and the lease to refresh it.
     const entry = await seedEntry(store, { organizationId: org, now: T0, staleMs: 1_000 });
     const stale = await store.readOrLease(entry.key, org, T0 + 1_000, lease("s"));
