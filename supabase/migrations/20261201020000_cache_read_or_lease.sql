@@ -56,6 +56,12 @@ begin
       message = format('Invalid lease: expected a holder and a ttl of 1 to 3600000 ms: '
         'received holder %s, ttl %s', coalesce(p_holder, 'null'), p_ttl_ms);
   end if;
+  -- A lease is taken on the key named: it must be one of the organization named.
+  if not starts_with(p_key, p_organization_id::text || ':') then
+    raise exception using errcode = '22023',
+      message = format('Invalid key: expected it to start with %s: received %s',
+        p_organization_id, left(p_key, 120));
+  end if;
   -- The hit: cache.read's query inlined (a nested PL/pgSQL call cost about 15 µs),
   -- one statement, nothing written.
   return query
@@ -139,7 +145,7 @@ comment on function cache.read_or_lease(text, uuid, timestamptz, text, text[], i
   'entry appeared is given back and that entry returned. Always one row. A fresh entry '
   'takes no lease and writes nothing. took_over_*: another holder''s expired lease that '
   'this one replaced, as cache.acquire_lease reports it. 22023 on a missing holder or a ttl '
-  'outside 1..3600000 ms.';
+  'outside 1..3600000 ms, or on a key that does not start with p_organization_id.';
 
 revoke all on function cache.read_or_lease(text, uuid, timestamptz, text, text[], integer)
   from public, anon, authenticated;

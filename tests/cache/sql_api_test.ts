@@ -248,13 +248,11 @@ Deno.test("cache.read_or_lease: a fresh entry as cache.read answers it, no lease
     const [leases] =
       await admin`select count(*)::int as n from cache.leases where key = ${entry.key}`;
     assert.equal(leases!.n, 0);
-    // Another organization's key reads as a miss, and its lease is only for this key.
-    const other = await store.readOrLease(entry.key, newOrganizationId(), T0, {
-      holder: "o",
-      tags,
-      ttlMs: 5_000,
-    });
-    assert.equal(other.read, undefined);
+    // Another organization's key is refused: no read, and no lease on it.
+    const other = await store
+      .readOrLease(entry.key, newOrganizationId(), T0, { holder: "o", tags, ttlMs: 5_000 })
+      .catch((e) => e);
+    assert.ok(other instanceof InvalidCacheInputError, String(other));
   }));
 
 Deno.test("cache.read_or_lease: a miss, stale, expired or purged read takes the lease once", () =>
