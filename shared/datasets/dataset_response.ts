@@ -61,27 +61,38 @@ export function serializeDatasetBody(
   return JSON.stringify(body);
 }
 
+/** `Authorization` among the names of a `Vary` value. */
+const VARIES_ON_AUTHORIZATION = /(^|,)\s*authorization\s*(,|$)/i;
+
 /**
  * The HTTP response of a cached read: the stored body as it is, with `ETag`,
  * `Cache-Control: private, no-cache`, `Age`, `X-Cache`, `X-Generated-At` and
- * `X-Fresh-Until` (ISO 8601, the server cache's window); 304 with the same
- * headers and no body when `If-None-Match` matches; no body for HEAD. Headers are
- * a plain record (a `Headers` object costs more on this hot path).
+ * `X-Fresh-Until` (ISO 8601, the server cache's window) and `Vary` naming
+ * `Authorization` (added to the `Vary` of `shellHeaders` unless named there), on
+ * top of `shellHeaders` (the shell's CORS, `Vary` and request id, see
+ * `shellHeadersOf` in shared/http/app.ts); 304 with the same headers and no body
+ * when `If-None-Match` matches; no body for HEAD. Headers are a plain record (a
+ * `Headers` object costs more on this hot path).
  */
 export function datasetResponse(
   request: Request,
   result: CacheResult,
-  cors: HeaderRecord,
+  shellHeaders: HeaderRecord,
 ): Response {
+  const vary = shellHeaders.Vary;
   const headers: Record<string, string> = {
-    ...cors,
+    ...shellHeaders,
     "ETag": result.etag,
     "Cache-Control": DATASET_CACHE_CONTROL,
     "Age": String(result.ageSeconds),
     "X-Cache": result.status,
     "X-Generated-At": result.generatedAt.toISOString(),
     "X-Fresh-Until": result.freshUntil.toISOString(),
-    "Vary": cors.Vary ? `${cors.Vary}, Authorization` : "Authorization",
+    "Vary": vary === undefined
+      ? "Authorization"
+      : VARIES_ON_AUTHORIZATION.test(vary)
+      ? vary
+      : `${vary}, Authorization`,
   };
   if (etagMatches(request.headers.get("if-none-match"), result.etag)) {
     return new Response(null, { status: 304, headers });

@@ -3,7 +3,7 @@ import type { CallerVerifier } from "../auth/caller.ts";
 import type { CacheParams } from "../cache/cache_key.ts";
 import type { CacheStack } from "../cache/cache_stack.ts";
 import { type CacheConfig, policyFor } from "../cache/config.ts";
-import type { ShellContext } from "../http/app.ts";
+import type { ShellContext, ShellHeaders } from "../http/app.ts";
 import { ForbiddenError, UnauthorizedError } from "../http/errors.ts";
 import { checkRequestShape } from "../http/route.ts";
 import { datasetResponse, serializeDatasetBody } from "./dataset_response.ts";
@@ -20,13 +20,13 @@ export interface DatasetsHandlerDependencies {
   readonly cacheConfig: CacheConfig;
   readonly verifyCaller: CallerVerifier;
   readonly membership: MembershipChecker;
+  /** The shell's headers for a request (`shellHeadersOf(app)`), put into each answer. */
+  readonly shellHeaders: ShellHeaders;
 }
 
 /** The shape of a datasets request: a query (validated per dataset), no body. */
 const DATASETS_ROUTE = { method: "GET", path: "/datasets/<dataset>", query: true } as const;
 
-/** No CORS headers of its own: the shell's CORS middleware adds them. */
-const NO_HEADERS = {};
 const NO_CACHE = /\bno-cache\b/i;
 
 /**
@@ -64,7 +64,7 @@ export function createDatasetsHandler(
     const request = c.req.raw;
     checkRequestShape(request, DATASETS_ROUTE);
     const target = parser.parse(request.url);
-    const log = c.var.log;
+    const log = c.get("log");
     log.dataset = target.dataset;
     log.organization_id = target.organizationId;
     const { caller, userId } = await authorize(request, target, deps);
@@ -90,6 +90,6 @@ export function createDatasetsHandler(
         }),
     });
     log.cache = result.status;
-    return datasetResponse(request, result, NO_HEADERS);
+    return datasetResponse(request, result, deps.shellHeaders(c));
   };
 }

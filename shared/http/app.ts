@@ -10,8 +10,10 @@ import type { Logger } from "@logtape/logtape";
 import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
 import { errorChain } from "../log/error_chain.ts";
+import { lineWriter } from "../log/log_line.ts";
 import { answerOf } from "./error_status.ts";
 import { MethodNotAllowedError, NotFoundError } from "./errors.ts";
+import type { HeaderRecord } from "./header_record.ts";
 import { checkRequestShape, type Route } from "./route.ts";
 
 /** What a request's log line says besides method, route, status and duration. */
@@ -30,6 +32,8 @@ export interface ShellEnv {
     requestId: string;
     /** Fields a handler adds to the request's log line. */
     log: RequestLogFields;
+    /** True once the handler took the shell's headers ({@linkcode shellHeadersOf}). */
+    headersIncluded: boolean;
   };
 }
 
@@ -112,36 +116,51 @@ export function createShell(options: ShellOptions): Hono<ShellEnv> {
     ...(options.exposeHeaders ?? []),
   ];
   const exposed = exposeHeaders.join(",");
-  // Every other answer gets its headers after the handler, on the handler's response:
-  // a header set before (as Hono's CORS middleware does for every request) makes Hono
-  // re-wrap the handler's response around its body stream, work the datasets hot path
-  // does not need.
+  const writeLine = lineWriter(options.log);
+  const fixedHeaders: HeaderRecord = {
+    "Access-Control-Expose-Headers": exposed,
+    ...(vary.length > 0 ? { Vary: vary.join(", ") } : {}),
+  };
+  shellHeaderMakers.set(app, (c) => {
+    c.set("headersIncluded", true);
+    const origin = anyOrigin ? "*" : allowedOrigin(c.req.header("origin"));
+    return origin === undefined ? { "X-Request-Id": c.get("requestId"), ...fixedHeaders } : {
+      "X-Request-Id": c.get("requestId"),
+      "Access-Control-Allow-Origin": origin,
+      ...fixedHeaders,
+    };
+  });
+  // Every other answer gets its headers after the handler, on the handler's response
+  // (unless the handler included them, see shellHeadersOf): a header set before (as
+  // Hono's CORS middleware does for every request) makes Hono re-wrap the handler's
+  // response around its body stream, work the datasets hot path does not need.
   app.use(async function accessLog(c, next) {
     const started = performance.now();
     const requestId = requestIdOf(c.req.raw);
     c.set("requestId", requestId);
     c.set("log", {});
     await next();
-    const headers = c.res.headers;
-    headers.set("X-Request-Id", requestId);
-    if (c.req.method !== "OPTIONS") {
-      const origin = anyOrigin ? "*" : allowedOrigin(c.req.header("origin"));
-      if (origin) headers.set("Access-Control-Allow-Origin", origin);
-      headers.set("Access-Control-Expose-Headers", exposed);
-      if (vary.length > 0) appendVary(headers, vary);
+    const method = c.req.method;
+    if (c.get("headersIncluded") !== true) {
+      const headers = c.res.headers;
+      headers.set("X-Request-Id", requestId);
+      if (method !== "OPTIONS") {
+        const origin = anyOrigin ? "*" : allowedOrigin(c.req.header("origin"));
+        if (origin) headers.set("Access-Control-Allow-Origin", origin);
+        headers.set("Access-Control-Expose-Headers", exposed);
+        if (vary.length > 0) appendVary(headers, vary);
+      }
     }
     const status = c.res.status;
-    const line = {
+    writeLine(status >= 500 ? "error" : "info", "request", {
       function: options.name,
-      request_id: c.get("requestId"),
-      method: c.req.method,
+      request_id: requestId,
+      method,
       route: c.req.routePath,
       status,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
       ...c.get("log"),
-    };
-    if (status >= 500) options.log.error("request", line);
-    else options.log.info("request", line);
+    });
   });
   // Preflights: Hono's CORS middleware answers them (204, allowed methods and headers,
   // Vary: Origin and Access-Control-Request-Headers).
@@ -193,6 +212,24 @@ export function createShell(options: ShellOptions): Hono<ShellEnv> {
   );
   responders.set(app, respond);
   return app;
+}
+
+/**
+ * The headers the shell gives every answer but a preflight (`X-Request-Id`, CORS,
+ * `Vary` naming `Origin` unless any origin is allowed and the shell's `vary`), for
+ * a handler to put into its own `Response` for the request of `c`. The shell then
+ * leaves that response as it is; a handler that does not call it gets the headers
+ * added after it returns (one more pass over the built response's headers).
+ */
+export type ShellHeaders = (c: ShellContext) => HeaderRecord;
+
+const shellHeaderMakers = new WeakMap<Hono<ShellEnv>, ShellHeaders>();
+
+/** The {@linkcode ShellHeaders} of a shell made by {@linkcode createShell}. */
+export function shellHeadersOf(app: Hono<ShellEnv>): ShellHeaders {
+  const make = shellHeaderMakers.get(app);
+  if (!make) throw new Error("shellHeadersOf: not a shell made by createShell");
+  return make;
 }
 
 /** The error responder of each shell, for handlers that answer instead of throwing. */

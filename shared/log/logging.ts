@@ -26,7 +26,8 @@ import {
 export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
 
 /** Root category of every logger of the project. */
-const ROOT = "nightshift";
+export const LOG_ROOT = "nightshift";
+const ROOT = LOG_ROOT;
 
 /** Where log lines go and from which level. */
 export interface LoggingOptions {
@@ -86,23 +87,45 @@ export function formatLogLine(record: LogRecord): string {
   if (record.message.length !== 1 || typeof record.message[0] !== "string") {
     return jsonLines(record);
   }
-  const properties = record.properties;
+  const line = plainLogLine(
+    record.timestamp,
+    record.level,
+    record.message[0],
+    record.category.join("."),
+    record.properties,
+  );
+  return line === undefined ? jsonLines(record) : line + "\n";
+}
+
+/**
+ * The line {@linkcode formatLogLine} writes for a record of a plain `message` (no
+ * placeholders) and these fields, without its `\n`; undefined when a property
+ * needs LogTape's formatter (see {@linkcode formatLogLine}). `timestamp` in
+ * milliseconds since the epoch; `loggerName` the category joined with dots.
+ */
+export function plainLogLine(
+  timestamp: number,
+  level: LogLevel,
+  message: string,
+  loggerName: string,
+  properties: Readonly<Record<string, unknown>>,
+): string | undefined {
   for (const key in properties) {
-    if (!plainValue(properties[key])) return jsonLines(record);
+    if (!plainValue(properties[key])) return undefined;
   }
   let json: string;
   try {
     json = JSON.stringify({
-      "@timestamp": new Date(record.timestamp).toISOString(),
-      level: record.level === "warning" ? "WARN" : record.level.toUpperCase(),
-      message: record.message[0],
-      logger: record.category.join("."),
+      "@timestamp": new Date(timestamp).toISOString(),
+      level: level === "warning" ? "WARN" : level.toUpperCase(),
+      message,
+      logger: loggerName,
       ...properties,
     });
   } catch {
-    return jsonLines(record); // a getter that throws, say: LogTape's replacer copes
+    return undefined; // a getter that throws, say: LogTape's replacer copes
   }
-  return C1_CONTROLS.test(json) ? jsonLines(record) : json + "\n";
+  return C1_CONTROLS.test(json) ? undefined : json;
 }
 
 /**
@@ -132,10 +155,23 @@ function consoleSink(): Sink & Disposable {
 let flushOnUnload = false;
 
 /**
+ * The lowest level of the active configuration when its sink is the project's
+ * console sink (`configureLogging` without `sink`), else undefined: lines of the
+ * project's loggers may then go straight to the console (see log_line.ts).
+ */
+let consoleLevel: LogLevel | undefined;
+
+/** See {@linkcode consoleLevel}. */
+export function directConsoleLevel(): LogLevel | undefined {
+  return consoleLevel;
+}
+
+/**
  * Configures logging for this isolate (again, when called again: tests swap the
  * sink). Functions call it once at start-up with their `LOG_LEVEL`.
  */
 export function configureLogging(options: LoggingOptions = {}): void {
+  consoleLevel = undefined;
   configureSync({
     reset: true,
     sinks: { out: options.sink ?? consoleSink() },
@@ -144,6 +180,7 @@ export function configureLogging(options: LoggingOptions = {}): void {
       { category: ["logtape", "meta"], sinks: ["out"], lowestLevel: "warning" },
     ],
   });
+  consoleLevel = options.sink ? undefined : options.level ?? "info";
   if (!flushOnUnload && typeof addEventListener === "function") {
     flushOnUnload = true;
     addEventListener("beforeunload", () => disposeSync());

@@ -27,7 +27,8 @@ import { datasetTiers } from "../../../shared/datasets/registry.ts";
 import { createDatabaseClient } from "../../../shared/db/client.ts";
 import { readFunctionEnv } from "../../../shared/env.ts";
 import { callerVerifier, readFunctionSettings } from "../../../shared/function_settings.ts";
-import { createShell } from "../../../shared/http/app.ts";
+import { createShell, shellHeadersOf } from "../../../shared/http/app.ts";
+import type { HeaderRecord } from "../../../shared/http/header_record.ts";
 import { ForbiddenError, UnauthorizedError } from "../../../shared/http/errors.ts";
 import { configureLogging, logger } from "../../../shared/log/logging.ts";
 
@@ -98,21 +99,37 @@ export async function computeEntry(read: AuthorizedRead): Promise<CacheEntry> {
   };
 }
 
-/** The endpoint's response for an entry (headers, ETag, 304), with `X-Cache: status`. */
-export function respond(request: Request, entry: CacheEntry, status: CacheStatus): Response {
+/**
+ * The endpoint's response for an entry (headers, ETag, 304), with `X-Cache: status`,
+ * on top of the shell's headers (CORS, Vary, request id), as the endpoint answers.
+ */
+export function respond(
+  request: Request,
+  entry: CacheEntry,
+  status: CacheStatus,
+  shellHeaders: HeaderRecord,
+): Response {
   const tier = policyFor(cacheConfig, entry.dataset).tier;
   const result = cacheResult(entry, { status, source: "l1", tier, now: Date.now() });
-  return datasetResponse(request, result, {}); // the shell adds CORS, Vary and the request id
+  return datasetResponse(request, result, shellHeaders);
 }
 
-/** Serves `handler` inside the endpoint's shell (CORS, Vary, request log, error mapping). */
-export function serve(handler: (request: Request) => Promise<Response>): void {
+/**
+ * Serves `handler` inside the endpoint's shell (CORS, Vary, request log, error
+ * mapping). `shellHeaders()` gives the shell's headers for the request, as the
+ * endpoint's handler takes them: call it only for the answer (an error thrown
+ * after it would miss them).
+ */
+export function serve(
+  handler: (request: Request, shellHeaders: () => HeaderRecord) => Promise<Response>,
+): void {
   const app = createShell({
     name: "datasets",
     allowedOrigins: settings.CORS_ALLOWED_ORIGINS,
     log: logger("bench"),
     vary: ["Authorization", "apikey"],
   });
-  app.on(["GET", "HEAD"], "/*", (c) => handler(c.req.raw));
+  const headersOf = shellHeadersOf(app);
+  app.on(["GET", "HEAD"], "/*", (c) => handler(c.req.raw, () => headersOf(c)));
   Deno.serve(app.fetch);
 }

@@ -17,7 +17,7 @@ import { datasetTiers } from "../../../shared/datasets/registry.ts";
 import { createDatabaseClient } from "../../../shared/db/client.ts";
 import { readFunctionEnv } from "../../../shared/env.ts";
 import { callerVerifier, readFunctionSettings } from "../../../shared/function_settings.ts";
-import { createShell } from "../../../shared/http/app.ts";
+import { createShell, shellHeadersOf } from "../../../shared/http/app.ts";
 import { MethodNotAllowedError } from "../../../shared/http/errors.ts";
 import { logCacheEvents } from "../../../shared/log/cache_event_log.ts";
 import { errorChain } from "../../../shared/log/error_chain.ts";
@@ -67,6 +67,7 @@ app.on(
     cacheConfig,
     verifyCaller: callerVerifier(shared, env),
     membership: new MembershipChecker(sql, { ttlMs: settings.DATASETS_MEMBERSHIP_TTL }),
+    shellHeaders: shellHeadersOf(app),
   }),
 );
 app.all("/*", () => {

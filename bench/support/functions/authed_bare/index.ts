@@ -14,17 +14,22 @@ const body = Deno.readTextFileSync(path);
 const etag = computeEtag(body);
 const now = Date.now();
 
-serve(async (request) => {
+serve(async (request, shellHeaders) => {
   const read = await authorize(request);
-  return respond(request, {
-    key: read.key,
-    organizationId: read.target.organizationId,
-    dataset: read.target.dataset,
-    body,
-    etag,
-    tagVersions: {},
-    generatedAt: now,
-    freshUntil: now + 3_600_000,
-    expiresAt: now + 7_200_000,
-  }, "HIT");
+  return respond(
+    request,
+    {
+      key: read.key,
+      organizationId: read.target.organizationId,
+      dataset: read.target.dataset,
+      body,
+      etag,
+      tagVersions: {},
+      generatedAt: now,
+      freshUntil: now + 3_600_000,
+      expiresAt: now + 7_200_000,
+    },
+    "HIT",
+    shellHeaders(),
+  );
 });

@@ -15,20 +15,25 @@ interface Row {
   expires_at: Date;
 }
 
-serve(async (request) => {
+serve(async (request, shellHeaders) => {
   const read = await authorize(request);
   const [row] = await sql<Row[]>`
     select body, etag, created_at, fresh_until, expires_at from cache.entries where key = ${read.key}`;
   if (!row) throw new NotFoundError(`No row for ${read.key}`);
-  return respond(request, {
-    key: read.key,
-    organizationId: read.target.organizationId,
-    dataset: read.target.dataset,
-    body: row.body,
-    etag: row.etag,
-    tagVersions: {},
-    generatedAt: row.created_at.getTime(),
-    freshUntil: row.fresh_until.getTime(),
-    expiresAt: row.expires_at.getTime(),
-  }, "HIT");
+  return respond(
+    request,
+    {
+      key: read.key,
+      organizationId: read.target.organizationId,
+      dataset: read.target.dataset,
+      body: row.body,
+      etag: row.etag,
+      tagVersions: {},
+      generatedAt: row.created_at.getTime(),
+      freshUntil: row.fresh_until.getTime(),
+      expiresAt: row.expires_at.getTime(),
+    },
+    "HIT",
+    shellHeaders(),
+  );
 });

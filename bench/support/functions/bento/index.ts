@@ -46,7 +46,7 @@ const store = mode === "l1"
 if (!store) throw new Error(`bento: BENCH_BENTO_MODE must be l1 or l2: received ${mode}`);
 const bento = new BentoCache({ default: "datasets", stores: { datasets: store } });
 
-serve(async (request) => {
+serve(async (request, shellHeaders) => {
   const read = await authorize(request);
   let computed = false;
   const entry = await bento.getOrSet<CacheEntry>({
@@ -57,5 +57,5 @@ serve(async (request) => {
       return await computeEntry(read);
     },
   });
-  return respond(request, entry, computed ? "MISS" : "HIT");
+  return respond(request, entry, computed ? "MISS" : "HIT", shellHeaders());
 });

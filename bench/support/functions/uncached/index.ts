@@ -6,7 +6,7 @@
  */
 import { authorize, computeEntry, respond, serve } from "../_dataset_shell.ts";
 
-serve(async (request) => {
+serve(async (request, shellHeaders) => {
   const read = await authorize(request);
-  return respond(request, await computeEntry(read), "MISS");
+  return respond(request, await computeEntry(read), "MISS", shellHeaders());
 });
