@@ -1,12 +1,14 @@
 /**
  * Runs one edge function in its own process, as the edge runtime runs it in an
  * isolate: the function's module calls `Deno.serve(handler)`; this host binds
- * that handler to the port the gateway chose and provides `EdgeRuntime.waitUntil`.
+ * that handler to the port the gateway chose and provides `EdgeRuntime.waitUntil`
+ * and the runtime's console (one hand-off per call, no write per line).
  *
  * Usage: deno run ... local-stack/functions/host.ts <entrypoint>
  * Env: NIGHTSHIFT_FUNCTION_PORT (required).
  */
 import { pathToFileURL } from "node:url";
+import { installConsoleRelay } from "./console_relay.ts";
 
 const READY_MARKER = "nightshift-function-ready";
 const entrypoint = Deno.args[0];
@@ -15,6 +17,10 @@ if (!entrypoint || !Number.isInteger(port) || port <= 0) {
   console.error("Usage: host.ts <entrypoint> with NIGHTSHIFT_FUNCTION_PORT set");
   Deno.exit(2);
 }
+
+// The Edge Runtime's console for user workers (see console_relay.ts), before the
+// function's module (and its logging) loads.
+installConsoleRelay();
 
 const pending = new Set<Promise<unknown>>();
 Object.defineProperty(globalThis, "EdgeRuntime", {
