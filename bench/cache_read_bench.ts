@@ -1,7 +1,8 @@
 /**
  * Benchmark `cache-read`: cached reads of the `datasets` function under load
  * (wrk on loopback, closed loop, keep-alive, 1 HTTP hop: client → function
- * process), in `--samples` rounds; every figure is a same-round ratio, printed as
+ * process, each request with an `sb-request-id` of its own as the platform's
+ * gateway adds), in `--samples` rounds; every figure is a same-round ratio, printed as
  * min / median / max with its goal (bench/goals.ts).
  *
  * Servers, each a function process of its own:
@@ -291,6 +292,8 @@ async function measure(
         connections,
         durationSeconds,
         headers,
+        // As hosted Supabase's gateway sends one with every request (to every server).
+        requestIds: true,
       });
       if (result.non2xx > 0 || result.socketErrors > 0) {
         anomalies.push(
