@@ -25,6 +25,12 @@ function record(
   };
 }
 
+/** Property names: any string, and those that collide with a line's own fields or sort first. */
+const KEY = fc.oneof(
+  fc.string(),
+  fc.constantFrom("@timestamp", "level", "message", "logger", "0", "12", "__proto__", "toJSON"),
+);
+
 Deno.test("formatLogLine writes LogTape's JSON line for any JSON-like properties", () => {
   const json = fc.letrec((tie) => ({
     value: fc.oneof(
@@ -40,7 +46,7 @@ Deno.test("formatLogLine writes LogTape's JSON line for any JSON-like properties
   })).value;
   fc.assert(
     fc.property(
-      fc.dictionary(fc.string(), json, { maxKeys: 8 }),
+      fc.dictionary(KEY, json, { maxKeys: 8 }),
       fc.constantFrom<LogLevel>("debug", "info", "warning", "error"),
       (properties, level) => {
         const line = record(properties, ["request"], level);
@@ -63,6 +69,9 @@ Deno.test("formatLogLine falls back to LogTape for errors, bigints, cycles, temp
     record({ text: "del \u007f and c1 \u0085" }),
     record({ when: new Date(0) }),
     record({ status: 503 }, ["", 503, " failed: ", "E_X", ""]),
+    record({ level: "mine", 7: "index-like", logger: "x" }),
+    record(Object.assign(Object.create(null), { status: 200 })),
+    record({}),
   ];
   for (const line of cases) assert.equal(formatLogLine(line), reference(line));
   assert.match(formatLogLine(cases[0]!), /"message":"boom"/);
