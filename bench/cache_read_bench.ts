@@ -24,7 +24,9 @@
  * Data: `supplier-data` of one generated organization, `from=2000-01-01`, `--keys`
  * `to` dates after 2099-01-01 covering the same invoices (same rows, same bytes).
  * A probe checks the tiers (an L2 row deleted: L1 still HIT, the L1-off process
- * MISS), and wrk counts `X-Cache` of every response.
+ * MISS), and wrk counts `X-Cache` of every response. Beside throughput, each
+ * loaded server's CPU time per request (user + system, from /proc, over its wrk
+ * run) is reported: on a shared machine it moves less than throughput does.
  *
  * Args: --samples 5 --duration 2 --warmup 1 --connections 16 --keys 64
  * --invoices-per-org 500 --tags 10000
@@ -104,6 +106,21 @@ function parseOptions(args: readonly string[]): Options {
     invoicesPerOrganization: integer("invoices-per-org", values["invoices-per-org"], 10, 100_000),
     tags: integer("tags", values.tags, 0, 1_000_000),
   };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (`getconf CLK_TCK`). */
+async function clockTicksPerSecond(): Promise<number> {
+  const output = await new Deno.Command("getconf", { args: ["CLK_TCK"], stdout: "piped" }).output();
+  const ticks = Number(new TextDecoder().decode(output.stdout).trim());
+  if (!Number.isInteger(ticks) || ticks <= 0) throw new Error("cache-read: getconf CLK_TCK failed");
+  return ticks;
+}
+
+/** CPU time (user + system) a process has used so far, in microseconds (Linux /proc). */
+function processCpuMicros(pid: number, ticksPerSecond: number): number {
+  // Fields after the command name's closing parenthesis: utime is the 12th, stime the 13th.
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 1e6 / ticksPerSecond;
 }
 
 function addDays(date: string, days: number): string {
@@ -279,8 +296,18 @@ async function measure(
       "bento-l2": "HIT",
       miss: "MISS",
     };
-    const loaded: HttpId[] = ["bare", "authed-bare", "l1", "bento-l1"];
+    const loaded = ["bare", "authed-bare", "l1", "bento-l1"] as const;
     const single: HttpId[] = ["raw-select", "authed-select", "l2", "bento-l2"];
+    // The function's own CPU per request under load: steadier than throughput on a
+    // shared machine, where the load generator and other work take the same cores.
+    const ticksPerSecond = await clockTicksPerSecond();
+    const loadedProcesses: Record<(typeof loaded)[number], FunctionProcess> = {
+      bare,
+      "authed-bare": authedBare,
+      l1,
+      "bento-l1": bentoL1,
+    };
+    const cpuPerRequest = new Map<string, number[]>();
     const anomalies: string[] = [];
     const results = new Map<string, WrkResult[]>();
     const record = (name: string, result: WrkResult) =>
@@ -346,9 +373,13 @@ async function measure(
     for (let round = 1; round <= options.samples; round++) {
       const line: string[] = [];
       for (const id of loaded) {
+        const pid = loadedProcesses[id].pid!;
+        const cpuBefore = processCpuMicros(pid, ticksPerSecond);
         const result = await runHttp(id, c, options.durationSeconds);
+        const cpu = (processCpuMicros(pid, ticksPerSecond) - cpuBefore) / result.requests;
+        cpuPerRequest.set(id, [...(cpuPerRequest.get(id) ?? []), cpu]);
         record(`${id} c=${c}`, result);
-        line.push(`${id} ${result.requestsPerSecond.toFixed(0)}/s`);
+        line.push(`${id} ${result.requestsPerSecond.toFixed(0)}/s ${cpu.toFixed(1)}µs`);
       }
       for (const id of single) {
         const result = await runHttp(id, 1, options.durationSeconds);
@@ -392,6 +423,11 @@ async function measure(
         unit: "x",
         samples: ratios(rps(`l1 c=${c}`), rps(`bare c=${c}`)),
         goal: GOALS.l1VsBare,
+      },
+      {
+        name: `bare / L1 hit, function CPU per request c=${c} (steadier than throughput)`,
+        unit: "x",
+        samples: ratios(cpuPerRequest.get("bare")!, cpuPerRequest.get("l1")!),
       },
       {
         name: `L1 hit / bare + auth & membership (same shell), throughput c=${c}`,
@@ -450,6 +486,11 @@ async function measure(
         unit: "req/s",
         samples: rps(`${id} c=${c}`),
       })),
+      ...loaded.map((id) => ({
+        name: `${id}: function CPU per request c=${c}`,
+        unit: "µs",
+        samples: cpuPerRequest.get(id)!,
+      })),
       ...single.map((id) => ({ name: `${id}: p50 c=1`, unit: "ms", samples: p50(`${id} c=1`) })),
       { name: "miss: p50 c=1", unit: "ms", samples: p50("miss c=1") },
       { name: "driver raw select: p50 c=1", unit: "ms", samples: driverP50.get("raw-select")! },
@@ -485,6 +526,7 @@ async function measure(
         tagRows,
         runs: Object.fromEntries(results),
         driverP50: Object.fromEntries(driverP50),
+        cpuMicrosPerRequest: Object.fromEntries(cpuPerRequest),
         cpus: navigator.hardwareConcurrency,
         deno: Deno.version.deno,
         postgres: server?.version,

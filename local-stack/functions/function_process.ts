@@ -48,6 +48,11 @@ export class FunctionProcess {
     readonly memoryLimitMb?: number,
   ) {}
 
+  /** The OS process id while the process runs (benchmarks read its CPU time). */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
   /** True while the process runs. */
   get running(): boolean {
     return this.child !== undefined && !this.exited;
