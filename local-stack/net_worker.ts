@@ -1,4 +1,5 @@
 import postgres, { type Sql } from "postgres";
+import { isConnectionError, ReconnectBackoff, sleep } from "./postgres/reconnect_backoff.ts";
 
 interface QueuedRequest {
   id: string;
@@ -22,12 +23,20 @@ export const PG_NET_WORKER_NAME = "pg_net worker";
  * `net.http_request_queue`, sends them with their timeout and records the outcome
  * in `net._http_response` under the same id (`timed_out` on timeout). Like pg_net,
  * delivery is at most once: a request is removed from the queue before it is sent.
+ *
+ * Survives a database restart or a terminated backend as pg_net's worker does
+ * (a background worker restarted by the postmaster): the pool reconnects, the
+ * loop waits with backoff while the server is unreachable (one line logged per
+ * outage, one on recovery), and the LISTEN that wakes it is taken again after
+ * an outage. A request whose response could not be recorded because the
+ * connection broke mid-send stays sent once, without a response row.
  */
 export class NetWorker {
-  private stopped = false;
+  private readonly stopping = new AbortController();
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
+  private readonly backoff = new ReconnectBackoff("pg_net");
 
   private readonly sql: Sql;
 
@@ -42,24 +51,39 @@ export class NetWorker {
 
   /** Starts listening for new requests. */
   async start(): Promise<void> {
-    const listener = await this.sql.listen("nightshift_pg_net", () => this.wake?.());
-    this.unlisten = () => listener.unlisten();
+    await this.listen();
     this.loop = this.run();
   }
 
   /** Stops after the batch in flight. */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.stopping.abort();
     this.wake?.();
     await this.loop;
-    await this.unlisten?.();
+    await this.unlisten?.().catch(() => {});
     await this.sql.end({ timeout: 5 });
+  }
+
+  private get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  /**
+   * LISTENs for the queue's wake-ups, replacing an earlier LISTEN: postgres.js
+   * listens again by itself when its connection closes, but gives up silently
+   * when the server is down at that moment.
+   */
+  private async listen(): Promise<void> {
+    await this.unlisten?.().catch(() => {});
+    const listener = await this.sql.listen("nightshift_pg_net", () => this.wake?.());
+    this.unlisten = () => listener.unlisten();
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
       let handled = 0;
       try {
+        if (this.backoff.failing) await this.listen();
         handled = await this.processBatch();
         if (await this.queueExists()) {
           await this.sql`
@@ -68,8 +92,14 @@ export class NetWorker {
                              where created < now() - ${PG_NET_DEFAULTS.ttl}::interval
                              limit ${PG_NET_DEFAULTS.batchSize})`;
         }
+        this.backoff.succeeded();
       } catch (error) {
-        if (!this.stopped) console.error("[pg_net] worker error:", error);
+        if (this.stopped) break;
+        if (isConnectionError(error)) {
+          await sleep(this.backoff.failed(error), this.stopping.signal);
+          continue;
+        }
+        console.error("[pg_net] worker error:", error);
       }
       if (handled === 0 && !this.stopped) {
         await new Promise<void>((resolve) => {
