@@ -3,8 +3,11 @@
  * (https://supabase.com/docs/guides/functions/limits): wall clock 150 s on the
  * free plan (400 s on paid plans), request idle timeout 150 s (no response by
  * then: 504), memory 256 MB (the function process's V8 heap limit; a process that
- * reaches it dies, the request gets 546 and the process is started again).
- * CPU time (2 s per request) is not enforced locally.
+ * reaches it dies, the request gets 546 and the process is started again), CPU
+ * time 2 s per request (async I/O excluded; a request that reaches it gets 546
+ * and the process is started again, as the runtime shuts the worker down with
+ * `CPUTime`; measured per process and shared among overlapping requests, see
+ * functions/cpu_time_meter.ts).
  */
 export interface EdgeRuntimeLimits {
   /** Longest a request may run, body included, in ms. @default 150000 */
@@ -13,6 +16,8 @@ export interface EdgeRuntimeLimits {
   readonly requestIdleTimeoutMs: number;
   /** Heap limit of each function process in MB (applied when the stack starts them). */
   readonly memoryLimitMb?: number;
+  /** CPU time a request may use, in ms (0: not enforced). @default 2000 */
+  readonly cpuTimeMs?: number;
 }
 
 /** Hosted free-plan limits. */
@@ -20,6 +25,7 @@ export const HOSTED_FREE_LIMITS: EdgeRuntimeLimits = {
   wallClockMs: 150_000,
   requestIdleTimeoutMs: 150_000,
   memoryLimitMb: 256,
+  cpuTimeMs: 2_000,
 };
 
 /** Hosted paid-plan limits (wall clock 400 s). */
@@ -27,6 +33,7 @@ export const HOSTED_PAID_LIMITS: EdgeRuntimeLimits = {
   wallClockMs: 400_000,
   requestIdleTimeoutMs: 150_000,
   memoryLimitMb: 256,
+  cpuTimeMs: 2_000,
 };
 
 /**
@@ -54,8 +61,9 @@ export function idleTimeoutResponse(): Response {
 
 /**
  * Reads limit overrides from the environment (`NIGHTSHIFT_EDGE_WALL_CLOCK_SECONDS`,
- * `NIGHTSHIFT_EDGE_IDLE_TIMEOUT_SECONDS`, `NIGHTSHIFT_EDGE_MEMORY_MB`); hosted free
- * limits for what is unset or not a positive number.
+ * `NIGHTSHIFT_EDGE_IDLE_TIMEOUT_SECONDS`, `NIGHTSHIFT_EDGE_MEMORY_MB`,
+ * `NIGHTSHIFT_EDGE_CPU_TIME_SECONDS`, fractions allowed); hosted free limits for
+ * what is unset or not a positive number.
  */
 export function edgeRuntimeLimitsFromEnv(
   env: (name: string) => string | undefined = (name) => Deno.env.get(name),
@@ -70,5 +78,7 @@ export function edgeRuntimeLimitsFromEnv(
     wallClockMs: wallClock ? wallClock * 1000 : HOSTED_FREE_LIMITS.wallClockMs,
     requestIdleTimeoutMs: idle ? idle * 1000 : HOSTED_FREE_LIMITS.requestIdleTimeoutMs,
     memoryLimitMb: positive("NIGHTSHIFT_EDGE_MEMORY_MB") ?? HOSTED_FREE_LIMITS.memoryLimitMb!,
+    cpuTimeMs: (positive("NIGHTSHIFT_EDGE_CPU_TIME_SECONDS") ?? 0) * 1000 ||
+      HOSTED_FREE_LIMITS.cpuTimeMs!,
   };
 }

@@ -7,6 +7,7 @@ import {
   idleTimeoutResponse,
   workerLimitResponse,
 } from "./edge_runtime_limits.ts";
+import { CpuTimeMeter } from "./functions/cpu_time_meter.ts";
 import type { FunctionProcess } from "./functions/function_process.ts";
 import { legacyKeyFor, LOCAL_JWT_SECRET } from "./keys.ts";
 import type { RealtimeServer } from "./realtime/realtime_server.ts";
@@ -80,12 +81,24 @@ async function hasValidJwt(authorization: string | null, verifier: TokenVerifier
 /**
  * Calls a function's process under the Edge Runtime limits: no response head
  * within `requestIdleTimeoutMs` answers 504; a request still running (body
- * included) after `wallClockMs` is cut off: 546 WORKER_LIMIT before the head,
- * a truncated body after it.
+ * included) after `wallClockMs`, or charged `cpuTimeMs` of CPU by `meter`, is
+ * cut off: 546 WORKER_LIMIT before the head, a truncated body after it;
+ * `onCpuTimeLimit` runs when the CPU limit cut it.
  */
-async function callWithinLimits(url: string, init: RequestInit, limits: EdgeRuntimeLimits) {
+async function callWithinLimits(
+  url: string,
+  init: RequestInit,
+  limits: EdgeRuntimeLimits,
+  meter: CpuTimeMeter | undefined,
+  onCpuTimeLimit: () => void,
+) {
   const controller = new AbortController();
-  let hit: "wall_clock" | "idle" | undefined;
+  let hit: "wall_clock" | "idle" | "cpu_time" | undefined;
+  const cpu = meter?.begin(() => {
+    hit ??= "cpu_time";
+    onCpuTimeLimit();
+    controller.abort();
+  });
   const wallClock = setTimeout(() => {
     hit ??= "wall_clock";
     controller.abort();
@@ -99,16 +112,23 @@ async function callWithinLimits(url: string, init: RequestInit, limits: EdgeRunt
     clearTimeout(idle);
     if (!upstream.body) {
       clearTimeout(wallClock);
+      cpu?.end();
       return new Response(null, upstream);
     }
     const body = upstream.body.pipeThrough(
-      new TransformStream({ flush: () => clearTimeout(wallClock) }),
+      new TransformStream({
+        flush: () => {
+          clearTimeout(wallClock);
+          cpu?.end();
+        },
+      }),
     );
     return new Response(body, upstream);
   } catch (error) {
     clearTimeout(wallClock);
     clearTimeout(idle);
-    if (hit === "wall_clock") return workerLimitResponse();
+    cpu?.end();
+    if (hit === "wall_clock" || hit === "cpu_time") return workerLimitResponse();
     if (hit === "idle") return idleTimeoutResponse();
     throw error;
   }
@@ -123,6 +143,25 @@ async function callWithinLimits(url: string, init: RequestInit, limits: EdgeRunt
  */
 export function startGateway(options: GatewayOptions): Deno.HttpServer<Deno.NetAddr> {
   const limits = options.limits ?? HOSTED_FREE_LIMITS;
+  const meters = new Map<FunctionProcess, CpuTimeMeter>();
+  const meterOf = (target: FunctionProcess) => {
+    if (!limits.cpuTimeMs) return undefined;
+    let meter = meters.get(target);
+    if (!meter) {
+      meter = new CpuTimeMeter(() => target.pid, limits.cpuTimeMs);
+      meters.set(target, meter);
+    }
+    return meter;
+  };
+  /** Processes being restarted after a request reached the CPU-time limit. */
+  const cpuRestarts = new Set<FunctionProcess>();
+  const restartForCpuTime = (name: string, target: FunctionProcess) => {
+    if (cpuRestarts.has(target)) return;
+    cpuRestarts.add(target);
+    console.error(`[gateway] ${name} reached its CPU time limit: restarting it`);
+    target.restart().catch((cause) => console.error(`[gateway] ${name} restart failed:`, cause))
+      .finally(() => cpuRestarts.delete(target));
+  };
   const verifier = options.verifier ??
     new TokenVerifier(options.jwtSecret ?? LOCAL_JWT_SECRET, options.jwks);
   return Deno.serve({
@@ -161,13 +200,21 @@ export function startGateway(options: GatewayOptions): Deno.HttpServer<Deno.NetA
       return gatewayError(401, "invalid_jwt", "Invalid JWT");
     }
     try {
-      return await callWithinLimits(`${target.origin}/${name}${match[2] ?? ""}${url.search}`, {
-        method: request.method,
-        headers,
-        body: request.body,
-        redirect: "manual",
-      }, limits);
+      return await callWithinLimits(
+        `${target.origin}/${name}${match[2] ?? ""}${url.search}`,
+        {
+          method: request.method,
+          headers,
+          body: request.body,
+          redirect: "manual",
+        },
+        limits,
+        meterOf(target),
+        () => restartForCpuTime(name, target),
+      );
     } catch (error) {
+      // Other requests in flight on a process stopped for CPU time: the same answer.
+      if (cpuRestarts.has(target)) return workerLimitResponse();
       if (await target.diedOfMemoryLimitWithin()) {
         console.error(`[gateway] ${name} reached its memory limit: restarting it`);
         target.restart().catch((cause) =>

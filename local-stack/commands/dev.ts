@@ -77,7 +77,7 @@ Nightshift local stack is running.
   secret        ${LOCAL_SECRET_KEY}
   Edge limits   wall clock ${limits.wallClockMs / 1000} s, request idle timeout ${
   limits.requestIdleTimeoutMs / 1000
-} s, memory ${limits.memoryLimitMb} MB
+} s, memory ${limits.memoryLimitMb} MB, CPU time ${(limits.cpuTimeMs ?? 0) / 1000} s
 
   Migrations applied now: ${
   stack.appliedMigrations.length ? stack.appliedMigrations.join(", ") : "none (up to date)"

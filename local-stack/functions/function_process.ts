@@ -48,7 +48,7 @@ export class FunctionProcess {
     readonly memoryLimitMb?: number,
   ) {}
 
-  /** The OS process id while the process runs (benchmarks read its CPU time). */
+  /** The OS process id while the process runs (benchmarks and the gateway's CPU limit read its CPU time). */
   get pid(): number | undefined {
     return this.running ? this.child?.pid : undefined;
   }

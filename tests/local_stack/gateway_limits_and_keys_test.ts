@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { HOSTED_FREE_LIMITS } from "../../local-stack/edge_runtime_limits.ts";
+import { pollUntil } from "../support/poll.ts";
 import { functionEnvironment } from "../../local-stack/functions/function_env.ts";
 import { FunctionProcess } from "../../local-stack/functions/function_process.ts";
 import { freePort } from "../../local-stack/free_port.ts";
@@ -61,6 +62,7 @@ Deno.test("gateway enforces Edge Runtime limits with hosted's answers", async (t
     wallClockMs: 150_000,
     requestIdleTimeoutMs: 150_000,
     memoryLimitMb: 256,
+    cpuTimeMs: 2_000,
   });
   const slow = new FunctionProcess(
     { name: "slow", entrypoint: fixture("slow"), verifyJwt: true },
@@ -153,5 +155,72 @@ Deno.test("a function past its memory limit gets 546 and a fresh process", async
   } finally {
     await server.shutdown();
     await hungry.stop();
+  }
+});
+
+Deno.test("a request past its CPU time gets 546 and a fresh process; waiting costs none", async (t) => {
+  const busy = new FunctionProcess(
+    { name: "busy", entrypoint: fixture("busy"), verifyJwt: false },
+    { SUPABASE_URL: "http://127.0.0.1:1" },
+  );
+  const slow = new FunctionProcess(
+    { name: "slow", entrypoint: fixture("slow"), verifyJwt: false },
+    { SUPABASE_URL: "http://127.0.0.1:1" },
+  );
+  await Promise.all([busy.start(), slow.start()]);
+  const port = freePort();
+  const server = startGateway({
+    port,
+    jwks: LOCAL_JWKS,
+    functions: new Map([["busy", busy], ["slow", slow]]),
+    limits: { wallClockMs: 20_000, requestIdleTimeoutMs: 20_000, cpuTimeMs: 400 },
+  });
+  const base = `http://127.0.0.1:${port}/functions/v1`;
+  try {
+    const firstPid = busy.pid;
+    await t.step("under the limit the function answers", async () => {
+      const response = await fetch(`${base}/busy?burn_ms=50`);
+      assert.equal(response.status, 200);
+      assert.equal((await response.json()).pid, firstPid);
+    });
+    await t.step(
+      "a busy loop past the CPU time: 546 WORKER_LIMIT, long before it ends",
+      async () => {
+        const started = Date.now();
+        const response = await fetch(`${base}/busy?burn_ms=8000`);
+        assert.equal(response.status, 546);
+        assert.deepEqual(await response.json(), {
+          code: "WORKER_LIMIT",
+          message: "Worker failed to respond due to a resource limit (please check logs)",
+        });
+        const elapsed = Date.now() - started;
+        assert.ok(elapsed < 6000, `cut off after ${elapsed} ms`);
+      },
+    );
+    await t.step("the process was started again", async () => {
+      const answer = await pollUntil(
+        "a fresh busy process",
+        async () => {
+          const response = await fetch(`${base}/busy?burn_ms=1`).catch(() => undefined);
+          if (response?.status !== 200) {
+            await response?.body?.cancel();
+            return undefined;
+          }
+          return await response.json() as { pid: number };
+        },
+        30_000,
+        100,
+      );
+      assert.notEqual(answer.pid, firstPid);
+      assert.equal(answer.pid, busy.pid);
+    });
+    await t.step("time spent waiting (async I/O, timers) is not CPU time", async () => {
+      const response = await fetch(`${base}/slow?delay_ms=1500`);
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), { sleptMs: 1500 });
+    });
+  } finally {
+    await server.shutdown();
+    await Promise.all([busy.stop(), slow.stop()]);
   }
 });
