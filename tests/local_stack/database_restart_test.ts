@@ -2,8 +2,9 @@
  * The stack's platform services outlive their database connections, as hosted
  * Supabase's services reconnect: after the services' backends are terminated
  * (`pg_terminate_backend`, what a crash or an admin does) and after the whole
- * cluster restarts, a pg_net request is still sent, a password sign-in still
- * works and a private Realtime broadcast is still delivered, each service logs
+ * cluster restarts, a pg_net request is still sent, a function still reaches
+ * the database, a password sign-in still works and a private Realtime
+ * broadcast is still delivered, each service logs
  * one "lost" line and one "restored" line per outage, and no promise rejection
  * goes unhandled (before, the replication stream's rejection took
  * `./nightshift dev` down). Runs a throwaway stack of its own, since it stops
@@ -39,6 +40,13 @@ async function assertServicesWork(
     await sql`select net.http_post(url := ${`${receiver.url}/${label}`}, body := '{}'::jsonb)`;
     const requests = await receiver.waitFor(sent + 1, 20_000);
     assert.equal(requests.at(-1)?.url.pathname, `/${label}`, `pg_net ${label}`);
+
+    // A function's own pool (the project's code) reconnects too.
+    const health = await fetch(`${stack.apiUrl}/functions/v1/health`, {
+      headers: { authorization: `Bearer ${LOCAL_ANON_KEY}` },
+    });
+    assert.equal(health.status, 200, `health ${label}`);
+    assert.equal((await health.json()).database.status, "ok");
 
     const { error } = await supabase.auth.signInWithPassword({
       email: members.memberA.email,
@@ -132,6 +140,12 @@ Deno.test({
       await t.step("after the cluster restarts", async () => {
         await stack.cluster.stop();
         await new Promise((resolve) => setTimeout(resolve, 1500));
+        const down = await fetch(`${stack.apiUrl}/functions/v1/health`, {
+          headers: { authorization: `Bearer ${LOCAL_ANON_KEY}` },
+        });
+        assert.equal(down.status, 503, "health while the database is down");
+        assert.ok(down.headers.get("retry-after"));
+        await down.body?.cancel();
         await stack.cluster.start();
         await assertServicesWork(stack, members, receiver, "restarted");
         assert.equal(count(/^\[realtime\] database connection lost \(/), 2);
