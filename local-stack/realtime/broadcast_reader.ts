@@ -110,6 +110,12 @@ export class BroadcastReader {
       connection: { replication: "database", application_name: BROADCAST_READER_NAME },
     });
     this.current = sql;
+    // stop() may come while this connection is being opened: it ends this one too.
+    this.stopping.signal.addEventListener(
+      "abort",
+      () => ended.resolve(new Error("broadcast reader stopped")),
+      { once: true },
+    );
     try {
       const slot = `nightshift_realtime_${crypto.randomUUID().replaceAll("-", "")}`;
       const [created] = await sql.unsafe<{ consistent_point: string }[]>(
@@ -124,7 +130,14 @@ export class BroadcastReader {
       query.catch((error: unknown) => ended.resolve(error));
       const stream = await writable as unknown as Duplex;
       const decoder = new PgOutputDecoder();
-      stream.on("data", (data: Uint8Array) => this.receive(stream, decoder, data));
+      stream.on("data", (data: Uint8Array) => {
+        try {
+          this.receive(stream, decoder, data);
+        } catch (error) {
+          // A message this decoder cannot read: start over on a new slot rather than crash.
+          ended.resolve(error);
+        }
+      });
       stream.on("error", (error: unknown) => ended.resolve(error));
       stream.on("close", () => ended.resolve(new Error("replication stream closed")));
     } catch (error) {
