@@ -154,13 +154,19 @@ export function startGateway(options: GatewayOptions): Deno.HttpServer<Deno.NetA
     return meter;
   };
   /** Processes being restarted after a request reached the CPU-time limit. */
-  const cpuRestarts = new Set<FunctionProcess>();
+  const cpuRestarts = new Map<FunctionProcess, Promise<void>>();
   const restartForCpuTime = (name: string, target: FunctionProcess) => {
     if (cpuRestarts.has(target)) return;
-    cpuRestarts.add(target);
     console.error(`[gateway] ${name} reached its CPU time limit: restarting it`);
-    target.restart().catch((cause) => console.error(`[gateway] ${name} restart failed:`, cause))
-      .finally(() => cpuRestarts.delete(target));
+    cpuRestarts.set(
+      target,
+      // SIGKILL: a process spinning in JavaScript does not act on SIGTERM until it
+      // yields; the runtime terminates the isolate's execution at once.
+      target.restart("SIGKILL").catch((cause) =>
+        console.error(`[gateway] ${name} restart failed:`, cause)
+      )
+        .finally(() => cpuRestarts.delete(target)),
+    );
   };
   const verifier = options.verifier ??
     new TokenVerifier(options.jwtSecret ?? LOCAL_JWT_SECRET, options.jwks);
@@ -199,6 +205,8 @@ export function startGateway(options: GatewayOptions): Deno.HttpServer<Deno.NetA
     ) {
       return gatewayError(401, "invalid_jwt", "Invalid JWT");
     }
+    // As hosted starts a new isolate for new requests: they wait for the fresh process.
+    await cpuRestarts.get(target);
     try {
       return await callWithinLimits(
         `${target.origin}/${name}${match[2] ?? ""}${url.search}`,

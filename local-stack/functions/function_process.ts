@@ -136,19 +136,22 @@ export class FunctionProcess {
     return exited && this.outOfMemory;
   }
 
-  /** Starts the process again after it died (one restart at a time). */
-  restart(): Promise<void> {
-    this.restarting ??= this.stop().then(() => this.start()).finally(() => {
+  /**
+   * Starts the process again after it died or must die (one restart at a time);
+   * `signal` stops the old one (SIGKILL for one that may be spinning).
+   */
+  restart(signal: Deno.Signal = "SIGTERM"): Promise<void> {
+    this.restarting ??= this.stop(signal).then(() => this.start()).finally(() => {
       this.restarting = undefined;
     });
     return this.restarting;
   }
 
-  /** Stops the process and waits for it to exit. */
-  async stop(): Promise<void> {
+  /** Stops the process with `signal` and waits for it to exit. */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<void> {
     if (!this.child) return;
     try {
-      this.child.kill("SIGTERM");
+      this.child.kill(signal);
     } catch {
       // already exited
     }
