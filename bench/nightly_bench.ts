@@ -20,8 +20,9 @@
  *
  * Last, read latency during a full run: L2 hits of the `datasets` function
  * (a process whose L1 holds nothing, so every read runs `cache.read`), wrk at
- * 1 connection in 2-second windows, while idle and then while a full run works;
- * the figure is the p95 during the run / idle.
+ * 1 connection in 1-second windows, interleaved: an idle window, then windows
+ * while a full run works, round after round (see `readsDuringRun`); each sample
+ * is a window's p95 / the p95 of the idle window just before its run.
  *
  * Flags: the generator's (`--orgs`, `--invoices-per-org`, ...) plus
  * `--samples N` (5), `--loop-cap-seconds S` (20) and `--concurrency N`
@@ -209,7 +210,7 @@ export async function run(args: readonly string[]): Promise<BenchmarkReport> {
         );
       }
 
-      console.log("Read latency (L2 hits) idle, then during a full run...");
+      console.log("Read latency (L2 hits): idle and during-run windows, interleaved...");
       const reads = await readsDuringRun(stack, sql, () => nextNight(), concurrency, samples);
 
       console.log(`(b) the seed plan's per-organization loop, capped at ${loopCapSeconds} s...`);
@@ -250,21 +251,24 @@ export async function run(args: readonly string[]): Promise<BenchmarkReport> {
         {
           name: "read p95 during a full run / idle (L2 hits, c=1)",
           unit: "x",
-          samples: reads.during.map((r) =>
-            r.latencyMs.p95 / median(reads.idle.map((i) => i.latencyMs.p95))
-          ),
+          samples: reads.pairs.map((pair) => pair.during.latencyMs.p95 / pair.idle.latencyMs.p95),
           goal: GOALS.readP95DuringNightly,
-          note: "each sample a 2 s window of the run against the idle median",
+          note:
+            "each sample a 1 s window inside a full run / the idle 1 s window just before that run",
         },
         { name: "plain REFRESH, 5 views", unit: "s", samples: plain },
         { name: "REFRESH ... CONCURRENTLY, 5 views", unit: "s", samples: concurrent },
         { name: "full run", unit: "s", samples: full },
         { name: "incremental run", unit: "s", samples: incremental },
-        { name: "read p95 idle", unit: "ms", samples: reads.idle.map((r) => r.latencyMs.p95) },
+        {
+          name: "read p95 idle",
+          unit: "ms",
+          samples: [...new Set(reads.pairs.map((pair) => pair.idle))].map((r) => r.latencyMs.p95),
+        },
         {
           name: "read p95 during a full run",
           unit: "ms",
-          samples: reads.during.map((r) => r.latencyMs.p95),
+          samples: reads.pairs.map((pair) => pair.during.latencyMs.p95),
         },
       ];
       const measurements: Measurement[] = [
@@ -303,8 +307,12 @@ export async function run(args: readonly string[]): Promise<BenchmarkReport> {
         figures,
         measurements,
         notes: [
-          `read latency: ${reads.during.length} windows during the full run ` +
-          `(${reads.runSeconds.toFixed(1)} s), ${reads.idle.length} idle windows before it`,
+          `read latency: ${reads.pairs.length} 1 s windows inside ${reads.runSeconds.length} full runs ` +
+          `(${reads.runSeconds.map((s) => s.toFixed(1)).join(", ")} s), each against the idle ` +
+          `window just before its run; ${reads.dropped} windows outlived their run and were ` +
+          `dropped; ${
+            Math.round(median(reads.pairs.map((pair) => pair.during.requests)))
+          } requests per window (median)`,
         ],
         context: {
           options,
@@ -325,17 +333,30 @@ export async function run(args: readonly string[]): Promise<BenchmarkReport> {
   });
 }
 
+/** One read window paired with the idle window just before the run it fell in. */
+export interface ReadPair {
+  readonly round: number;
+  readonly idle: WrkResult;
+  readonly during: WrkResult;
+}
+
 /**
- * wrk at 1 connection against L2 hits of a `datasets` process (L1 holding nothing),
- * in 2-second windows: `samples` windows idle, then windows while a full run works.
+ * Read latency while idle and while a full run works, interleaved so that slow
+ * drift of the shared machine moves both sides alike: each round measures a
+ * 1-second wrk window (1 connection, L2 hits of a `datasets` process whose L1
+ * holds nothing, so every read runs `cache.read`), then starts a full run and
+ * measures 1-second windows until the run is over. A window counts as "during"
+ * only if the run was still working when it ended (a window that outlived the
+ * run is dropped and counted); each one is paired with its round's idle window.
+ * Runs `rounds` rounds, and more (at most 3 x) until `rounds` windows are paired.
  */
 async function readsDuringRun(
   stack: Parameters<Parameters<typeof withBenchStack>[1]>[0],
   sql: Sql,
   nextNight: () => number,
   concurrency: number | undefined,
-  samples: number,
-): Promise<{ idle: WrkResult[]; during: WrkResult[]; runSeconds: number }> {
+  rounds: number,
+): Promise<{ pairs: ReadPair[]; dropped: number; runSeconds: number[] }> {
   const [target] = await sql<{ organization_id: string; user_id: string }[]>`
     select organization_id, user_id from public.organization_members
     where role = 'member' order by organization_id limit 1`;
@@ -361,22 +382,33 @@ async function readsDuringRun(
         origin: reader.origin,
         paths: { kind: "rotate", paths },
         connections: 1,
-        durationSeconds: 2,
+        durationSeconds: 1,
         headers,
       });
-    const idle: WrkResult[] = [];
-    for (let i = 0; i < samples; i++) idle.push(await window());
-    await markChanged(sql);
-    let done = false;
-    const started = performance.now();
-    const runPromise = nightlyRun(sql, nextNight(), concurrency).finally(() => (done = true));
-    const during: WrkResult[] = [];
-    while (!done) {
-      const result = await window();
-      if (!done) during.push(result);
+    await window(); // warm-up, not counted
+    const pairs: ReadPair[] = [];
+    const runSeconds: number[] = [];
+    let dropped = 0;
+    // `rounds` runs, and more (up to 3 x) while fewer than `rounds` windows fell inside one.
+    for (
+      let round = 1;
+      round <= rounds || (pairs.length < rounds && round <= 3 * rounds);
+      round++
+    ) {
+      const idle = await window();
+      await markChanged(sql);
+      let done = false;
+      const started = performance.now();
+      const runPromise = nightlyRun(sql, nextNight(), concurrency).finally(() => (done = true));
+      while (!done) {
+        const during = await window();
+        if (done) dropped++;
+        else pairs.push({ round, idle, during });
+      }
+      await runPromise;
+      runSeconds.push((performance.now() - started) / 1000);
     }
-    await runPromise;
-    return { idle, during, runSeconds: (performance.now() - started) / 1000 };
+    return { pairs, dropped, runSeconds };
   } finally {
     await reader.stop();
   }
