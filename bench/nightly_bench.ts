@@ -22,7 +22,9 @@
  * (a process whose L1 holds nothing, so every read runs `cache.read`), wrk at
  * 1 connection in 1-second windows, interleaved: an idle window, then windows
  * while a full run works, round after round (see `readsDuringRun`); each sample
- * is a window's p95 / the p95 of the idle window just before its run.
+ * is a window's p95 / the p95 of the idle window just before its run. The same
+ * again with one lane (NIGHTLY_CONCURRENCY=1, no goal): what leaving a core to
+ * readers buys, against a longer run.
  *
  * Flags: the generator's (`--orgs`, `--invoices-per-org`, ...) plus
  * `--samples N` (5), `--loop-cap-seconds S` (20) and `--concurrency N`
@@ -212,6 +214,12 @@ export async function run(args: readonly string[]): Promise<BenchmarkReport> {
 
       console.log("Read latency (L2 hits): idle and during-run windows, interleaved...");
       const reads = await readsDuringRun(stack, sql, () => nextNight(), concurrency, samples);
+      // The trade-off behind the read goal: the same measurement with one lane, which
+      // leaves a core to readers and takes longer (its run times are printed beside).
+      const runConcurrency = fullRun!.settings.NIGHTLY_CONCURRENCY;
+      const oneLane = runConcurrency > 1
+        ? await readsDuringRun(stack, sql, () => nextNight(), 1, samples)
+        : undefined;
 
       console.log(`(b) the seed plan's per-organization loop, capped at ${loopCapSeconds} s...`);
       let iterations = 0;
@@ -256,6 +264,20 @@ export async function run(args: readonly string[]): Promise<BenchmarkReport> {
           note:
             "each sample a 1 s window inside a full run / the idle 1 s window just before that run",
         },
+        ...(oneLane
+          ? [
+            {
+              name: "read p95 during a full run / idle, NIGHTLY_CONCURRENCY=1",
+              unit: "x",
+              samples: oneLane.pairs.map((pair) =>
+                pair.during.latencyMs.p95 / pair.idle.latencyMs.p95
+              ),
+              note: `its runs took ${median(oneLane.runSeconds).toFixed(1)} s (median) against ${
+                median(reads.runSeconds).toFixed(1)
+              } s with ${runConcurrency} lanes`,
+            } satisfies Figure,
+          ]
+          : []),
         { name: "plain REFRESH, 5 views", unit: "s", samples: plain },
         { name: "REFRESH ... CONCURRENTLY, 5 views", unit: "s", samples: concurrent },
         { name: "full run", unit: "s", samples: full },
@@ -323,6 +345,7 @@ export async function run(args: readonly string[]): Promise<BenchmarkReport> {
           incrementalRun: incrementalRun!.run,
           mismatches,
           reads,
+          oneLane,
           cpus: navigator.hardwareConcurrency,
           deno: Deno.version.deno,
         },
