@@ -24,7 +24,8 @@
 -- TypeScript; the benchmark compares them with its set-based views).
 -- Where the SQL version's plan depended on row estimates, the new form does not:
 -- supplier-metrics takes each product's reference price from a window aggregate
--- instead of joining an aggregate back to the lines; product-metrics takes the
+-- instead of joining an aggregate back to the lines, and its spend from the same
+-- lines instead of reading every invoice's lines again; product-metrics takes the
 -- first and last purchase price from ordered aggregates instead of two window
 -- sorts of every line; cogs-analysis sums lines per product before looking up
 -- categories. Measured as backend CPU per organization (reference data, 100
@@ -243,6 +244,7 @@ begin
       invoice.currency,
       line.quantity,
       line.unit_price,
+      line.line_total,
       sum(line.quantity * line.unit_price) over product as product_cost,
       sum(line.quantity) over product as product_quantity
     from public.invoices as invoice
@@ -254,9 +256,12 @@ begin
     window product as (partition by line.product_id, invoice.currency)
   ),
   price_levels as (
+    -- Spend is summed from the same lines: a supplier's spend is the sum of its
+    -- booked invoices' totals, i.e. of their lines' totals (0 without lines).
     select
       lines.supplier_id,
       lines.currency,
+      sum(lines.line_total) as spend,
       sum(lines.quantity * lines.unit_price) as exact_cost,
       sum(lines.quantity
           * (lines.product_cost::numeric(1000, 24) / lines.product_quantity)) as reference_cost
@@ -268,48 +273,51 @@ begin
       invoice.supplier_id,
       invoice.currency,
       count(*) as invoice_count,
-      sum(invoice.total) as spend,
       max(invoice.invoice_date) as last_invoice_on
-    from (
-      select booked.supplier_id, booked.currency, booked.invoice_date,
-        coalesce((
-          select sum(line.line_total) from public.invoice_lines as line
-          where line.organization_id = target_organization_id and line.invoice_id = booked.id
-        ), 0)::numeric(20, 2) as total
-      from public.invoices as booked
-      where booked.organization_id = target_organization_id
-        and booked.invoice_date between private.reporting_window_start(as_of) and as_of
-        and booked.status in ('pending', 'approved', 'paid')
-    ) as invoice
+    from public.invoices as invoice
+    where invoice.organization_id = target_organization_id
+      and invoice.invoice_date between private.reporting_window_start(as_of) and as_of
+      and invoice.status in ('pending', 'approved', 'paid')
     group by invoice.supplier_id, invoice.currency
+  ),
+  supplier_rows as (
+    select
+      per_supplier.supplier_id,
+      per_supplier.currency,
+      per_supplier.invoice_count,
+      per_supplier.last_invoice_on,
+      coalesce(price_levels.spend, 0) as spend,
+      price_levels.exact_cost,
+      price_levels.reference_cost
+    from per_supplier
+    left join price_levels
+      on price_levels.supplier_id = per_supplier.supplier_id
+      and price_levels.currency = per_supplier.currency
   )
   select
     target_organization_id,
-    per_supplier.supplier_id,
-    per_supplier.currency::char(3),
+    supplier_rows.supplier_id,
+    supplier_rows.currency::char(3),
     supplier.name,
-    per_supplier.invoice_count::integer,
-    per_supplier.spend::numeric(20, 2),
-    private.rounded_ratio(per_supplier.spend, per_supplier.invoice_count, 2)::numeric(20, 2),
+    supplier_rows.invoice_count::integer,
+    supplier_rows.spend::numeric(20, 2),
+    private.rounded_ratio(supplier_rows.spend, supplier_rows.invoice_count, 2)::numeric(20, 2),
     private.rounded_ratio(
-      100 * per_supplier.spend,
-      sum(per_supplier.spend) over (partition by per_supplier.currency),
+      100 * supplier_rows.spend,
+      sum(supplier_rows.spend) over (partition by supplier_rows.currency),
       2
     ),
-    round(coalesce(price_levels.exact_cost - price_levels.reference_cost, 0), 2)::numeric(20, 2),
+    round(coalesce(supplier_rows.exact_cost - supplier_rows.reference_cost, 0), 2)::numeric(20, 2),
     private.rounded_ratio(
-      100 * (price_levels.exact_cost - price_levels.reference_cost),
-      price_levels.reference_cost,
+      100 * (supplier_rows.exact_cost - supplier_rows.reference_cost),
+      supplier_rows.reference_cost,
       2
     ),
-    per_supplier.last_invoice_on
-  from per_supplier
+    supplier_rows.last_invoice_on
+  from supplier_rows
   join public.suppliers as supplier
     on supplier.organization_id = target_organization_id
-    and supplier.id = per_supplier.supplier_id
-  left join price_levels
-    on price_levels.supplier_id = per_supplier.supplier_id
-    and price_levels.currency = per_supplier.currency;
+    and supplier.id = supplier_rows.supplier_id;
 end
 $$;
 comment on function analytics.compute_supplier_metrics(uuid, date) is
