@@ -255,9 +255,10 @@ begin
       and invoice.status in ('pending', 'approved', 'paid')
     window product as (partition by line.product_id, invoice.currency)
   ),
-  price_levels as (
+  price_levels as materialized (
     -- Spend is summed from the same lines: a supplier's spend is the sum of its
     -- booked invoices' totals, i.e. of their lines' totals (0 without lines).
+    -- Materialized: whatever join the plan picks, the lines are aggregated once.
     select
       lines.supplier_id,
       lines.currency,
