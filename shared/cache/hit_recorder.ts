@@ -36,6 +36,30 @@ interface PendingCounter extends Record<HitKind, number> {
   latency: Partial<Record<TimedKind, LatencyCounts>>;
 }
 
+/**
+ * The hit count of one entry key, kept where the entry is (its L1 slot) so that a
+ * hit increments two fields instead of building a string key and looking it up
+ * (see {@linkcode HitRecorder.recordHit}). The recorder lists it while it holds
+ * counts, and zeroes it on flush; `counter` is the organization/dataset counter of
+ * the recorder's current flush period (`period`), looked up once per period.
+ */
+export class EntryHits implements HitTarget {
+  hits = 0;
+  lastHitAt = Number.NEGATIVE_INFINITY;
+  /** Listed among the recorder's pending entries. */
+  pending = false;
+  /** @internal The recorder's counter of `period`. */
+  counter: PendingCounter | undefined = undefined;
+  /** @internal */
+  period = -1;
+
+  constructor(
+    readonly key: string,
+    readonly organizationId: string,
+    readonly dataset: string,
+  ) {}
+}
+
 /** Options of a {@linkcode HitRecorder}. */
 export interface HitRecorderOptions {
   readonly store: Pick<CacheStore, "recordHits">;
@@ -66,8 +90,13 @@ export class HitRecorder {
   readonly #maxPendingKeys: number;
   readonly #waitUntil: WaitUntil;
   readonly #events: CacheEvents | undefined;
-  #entries = new Map<string, { hits: number; lastHitAt: number }>();
+  /** Entry counts of reads recorded by target (not through an {@linkcode EntryHits} of their own). */
+  #entries = new Map<string, EntryHits>();
+  /** Every entry count holding hits, whoever holds it; two may share a key (merged on flush). */
+  #pendingEntries: EntryHits[] = [];
   #counters = new Map<string, PendingCounter>();
+  /** Bumped by every flush: an {@linkcode EntryHits} of an older period looks its counter up again. */
+  #period = 0;
   #lastFlushAt: number;
   #flushing: Promise<void> = Promise.resolve();
 
@@ -83,7 +112,7 @@ export class HitRecorder {
 
   /** Rows waiting for a flush: entry keys plus organization/dataset counters. */
   get pendingKeys(): number {
-    return this.#entries.size + this.#counters.size;
+    return this.#pendingEntries.length + this.#counters.size;
   }
 
   /**
@@ -93,10 +122,12 @@ export class HitRecorder {
   record(kind: HitKind, target: HitTarget, latencyMs?: number): void {
     const now = this.#clock.now();
     if (kind !== "miss" && kind !== "wait") {
-      const entry = this.#entries.get(target.key) ?? { hits: 0, lastHitAt: now };
-      entry.hits++;
-      entry.lastHitAt = Math.max(entry.lastHitAt, now);
-      this.#entries.set(target.key, entry);
+      let entry = this.#entries.get(target.key);
+      if (entry === undefined) {
+        entry = new EntryHits(target.key, target.organizationId, target.dataset);
+        this.#entries.set(target.key, entry);
+      }
+      this.#countEntry(entry, now);
     }
     const counter = this.#counter(target);
     counter[kind]++;
@@ -105,6 +136,33 @@ export class HitRecorder {
       counts[latencyBucket(latencyMs)]!++;
     }
     this.#flushIfDue(now);
+  }
+
+  /**
+   * Counts one fresh hit of the entry `entry` counts, at `now` (the caller's clock
+   * reading, so a hit reads the clock once), taking `latencyMs`: the same as
+   * `record("hit", entry, latencyMs)` without a lookup by key.
+   */
+  recordHit(entry: EntryHits, now: number, latencyMs: number): void {
+    this.#countEntry(entry, now);
+    if (entry.period !== this.#period) {
+      entry.counter = this.#counter(entry);
+      entry.period = this.#period;
+    }
+    const counter = entry.counter!;
+    counter.hit++;
+    const counts = counter.latency.hit ??= emptyLatencyCounts();
+    counts[latencyBucket(latencyMs)]!++;
+    this.#flushIfDue(now);
+  }
+
+  #countEntry(entry: EntryHits, now: number): void {
+    entry.hits++;
+    if (now > entry.lastHitAt) entry.lastHitAt = now;
+    if (!entry.pending) {
+      entry.pending = true;
+      this.#pendingEntries.push(entry);
+    }
   }
 
   /** Counts a computation of `target`'s dataset that failed. */
@@ -149,7 +207,21 @@ export class HitRecorder {
 
   async #flushNow(): Promise<void> {
     if (this.pendingKeys === 0) return;
-    const entries = [...this.#entries].map(([key, entry]) => ({ key, ...entry }));
+    // Two counts of one key (an L1 slot's and one recorded by target) make one row.
+    const rows = new Map<string, { key: string; hits: number; lastHitAt: number }>();
+    for (const entry of this.#pendingEntries) {
+      const row = rows.get(entry.key);
+      if (row === undefined) {
+        rows.set(entry.key, { key: entry.key, hits: entry.hits, lastHitAt: entry.lastHitAt });
+      } else {
+        row.hits += entry.hits;
+        row.lastHitAt = Math.max(row.lastHitAt, entry.lastHitAt);
+      }
+      entry.hits = 0;
+      entry.lastHitAt = Number.NEGATIVE_INFINITY;
+      entry.pending = false;
+    }
+    const entries = [...rows.values()];
     const counters = [...this.#counters.values()].map((counter) => ({
       organizationId: counter.organizationId,
       dataset: counter.dataset,
@@ -161,7 +233,9 @@ export class HitRecorder {
       latencyMs: counter.latency,
     }));
     this.#entries = new Map();
+    this.#pendingEntries = [];
     this.#counters = new Map();
+    this.#period++;
     const now = this.#clock.now();
     this.#lastFlushAt = now;
     try {

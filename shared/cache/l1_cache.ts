@@ -6,9 +6,10 @@
  */
 import type { Clock } from "../util/clock.ts";
 import { type CacheEntry, timeState, utf8Length } from "./entry.ts";
+import { EntryHits } from "./hit_recorder.ts";
 import type { CacheStore, TagChange } from "./l2_store.ts";
 import { LRUCache } from "lru-cache";
-import { TagSnapshot } from "./tag_snapshot.ts";
+import { type TagCheck, TagSnapshot } from "./tag_snapshot.ts";
 
 /** Options of an {@linkcode L1Cache}. */
 export interface L1CacheOptions {
@@ -34,6 +35,8 @@ export interface L1Hit {
   readonly entry: CacheEntry;
   /** `stale`: past `freshUntil`, or a tag was expired after the write. */
   readonly state: "fresh" | "stale";
+  /** The entry's hit count, kept with it in L1 (see `HitRecorder.recordHit`). */
+  readonly hits: EntryHits;
 }
 
 /** What an L1 lookup found, and the epoch to hand back to `set` for entries read now. */
@@ -49,6 +52,10 @@ interface Slot {
   /** L2 said a tag of the entry was expired when it was read. */
   readonly tagsExpired: boolean;
   readonly bytes: number;
+  readonly hits: EntryHits;
+  /** The last tag check of the entry, valid while the snapshot's revision is `checkedRevision`. */
+  tagCheck: TagCheck;
+  checkedRevision: number;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -120,17 +127,38 @@ export class L1Cache {
     if (this.#tags.epoch === 0) await this.#tags.sync();
     if (!this.#entries.has(key)) return { hit: undefined, epoch: this.#tags.epoch };
     await this.#tags.syncIfOlderThan(this.revalidateIntervalMs);
+    return this.#lookup(key, this.#clock.now());
+  }
+
+  /**
+   * {@linkcode get} without waiting: the lookup at `now` (the caller's clock reading)
+   * when it needs no tag sync, else `undefined` (the snapshot was never synced, or
+   * the key is held and the snapshot is older than the bound: call `get`). A fresh
+   * hit then costs no promise and one clock reading per read.
+   */
+  peek(key: string, now: number): L1Lookup | undefined {
+    if (this.#tags.epoch === 0) return undefined;
+    if (!this.#entries.has(key)) return { hit: undefined, epoch: this.#tags.epoch };
+    if (now - this.#tags.syncedAt > this.revalidateIntervalMs) return undefined;
+    return this.#lookup(key, now);
+  }
+
+  #lookup(key: string, now: number): L1Lookup {
     const epoch = this.#tags.epoch;
     const slot = this.#entries.get(key);
     if (slot === undefined) return { hit: undefined, epoch };
-    const tags = this.#tags.check(slot.entry.tagVersions);
-    const time = timeState(slot.entry, this.#clock.now());
+    if (slot.checkedRevision !== this.#tags.revision) {
+      slot.tagCheck = this.#tags.check(slot.entry.tagVersions);
+      slot.checkedRevision = this.#tags.revision;
+    }
+    const tags = slot.tagCheck;
+    const time = timeState(slot.entry, now);
     if (tags === "purged" || time === "expired") {
       this.#entries.delete(key);
       return { hit: undefined, epoch, dropped: true };
     }
     const stale = time === "stale" || tags === "expired" || slot.tagsExpired;
-    return { hit: { entry: slot.entry, state: stale ? "stale" : "fresh" }, epoch };
+    return { hit: { entry: slot.entry, state: stale ? "stale" : "fresh", hits: slot.hits }, epoch };
   }
 
   /**
@@ -145,7 +173,15 @@ export class L1Cache {
       this.#entries.delete(entry.key);
       return false;
     }
-    this.#entries.set(entry.key, { entry, tagsExpired, bytes });
+    const hits = new EntryHits(entry.key, entry.organizationId, entry.dataset);
+    this.#entries.set(entry.key, {
+      entry,
+      tagsExpired,
+      bytes,
+      hits,
+      tagCheck: "current",
+      checkedRevision: Number.NaN, // checked at the first lookup
+    });
     return true;
   }
 

@@ -42,6 +42,7 @@ export class TagSnapshot {
   #syncedAt = Number.NEGATIVE_INFINITY;
   #syncing: Promise<void> | undefined;
   #epoch = 0;
+  #revision = 0;
 
   constructor(options: TagSnapshotOptions) {
     this.#store = options.store;
@@ -58,6 +59,14 @@ export class TagSnapshot {
   /** Bumped by the first sync and by every start-over; 0 until the first sync. */
   get epoch(): number {
     return this.#epoch;
+  }
+
+  /**
+   * Bumped whenever a tag version changes (or the snapshot starts over): a
+   * {@linkcode check} result stays true while the revision stays the same.
+   */
+  get revision(): number {
+    return this.#revision;
   }
 
   /** Syncs unless the last sync started at most `maxAgeMs` ago. */
@@ -85,6 +94,7 @@ export class TagSnapshot {
 
   /** Merges changes (from a sync or from this isolate's own invalidation). */
   apply(changes: readonly TagChange[]): void {
+    if (changes.length > 0) this.#revision++;
     for (const change of changes) {
       const known = this.#versions.get(change.tag);
       this.#versions.set(change.tag, {
@@ -98,6 +108,7 @@ export class TagSnapshot {
   #startOver(): void {
     this.#versions.clear();
     this.#epoch++;
+    this.#revision++;
     this.#onReset();
   }
 
