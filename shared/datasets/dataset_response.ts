@@ -64,6 +64,40 @@ export function serializeDatasetBody(
 /** `Authorization` among the names of a `Vary` value. */
 const VARIES_ON_AUTHORIZATION = /(^|,)\s*authorization\s*(,|$)/i;
 
+/** Most epoch-ms times whose ISO text is remembered ({@linkcode isoTime}). */
+const MAX_ISO_TIMES = 4096;
+const isoTimes = new Map<number, string>();
+
+/**
+ * `new Date(ms).toISOString()`, remembered: a cached entry's two times are the same
+ * on every read of it, so the text is built once per entry, not once per response
+ * (for every caller of `datasetResponse` alike). Forgets everything past
+ * {@linkcode MAX_ISO_TIMES} times.
+ */
+function isoTime(ms: number): string {
+  let text = isoTimes.get(ms);
+  if (text === undefined) {
+    if (isoTimes.size >= MAX_ISO_TIMES) isoTimes.clear();
+    text = new Date(ms).toISOString();
+    isoTimes.set(ms, text);
+  }
+  return text;
+}
+
+/** The last shell `Vary` seen and the answer's `Vary` made of it (one shell per process). */
+let lastShellVary: string | undefined;
+let lastAnswerVary = "Authorization";
+
+/** The shell's `Vary` with `Authorization` added unless named there. */
+function answerVary(vary: string | undefined): string {
+  if (vary === undefined) return "Authorization";
+  if (vary !== lastShellVary) {
+    lastAnswerVary = VARIES_ON_AUTHORIZATION.test(vary) ? vary : `${vary}, Authorization`;
+    lastShellVary = vary;
+  }
+  return lastAnswerVary;
+}
+
 /**
  * The HTTP response of a cached read: the stored body as it is, with `ETag`,
  * `Cache-Control: private, no-cache`, `Age`, `X-Cache`, `X-Generated-At` and
@@ -79,20 +113,15 @@ export function datasetResponse(
   result: CacheResult,
   shellHeaders: HeaderRecord,
 ): Response {
-  const vary = shellHeaders.Vary;
   const headers: Record<string, string> = {
     ...shellHeaders,
     "ETag": result.etag,
     "Cache-Control": DATASET_CACHE_CONTROL,
     "Age": String(result.ageSeconds),
     "X-Cache": result.status,
-    "X-Generated-At": result.generatedAt.toISOString(),
-    "X-Fresh-Until": result.freshUntil.toISOString(),
-    "Vary": vary === undefined
-      ? "Authorization"
-      : VARIES_ON_AUTHORIZATION.test(vary)
-      ? vary
-      : `${vary}, Authorization`,
+    "X-Generated-At": isoTime(result.generatedAt.getTime()),
+    "X-Fresh-Until": isoTime(result.freshUntil.getTime()),
+    "Vary": answerVary(shellHeaders.Vary),
   };
   if (etagMatches(request.headers.get("if-none-match"), result.etag)) {
     return new Response(null, { status: 304, headers });
