@@ -443,6 +443,12 @@ async function measure(
           "BentoCache measured L1-only: its serialize:false L1 crashes after an L2 refill (#111)",
       },
       {
+        name: `BentoCache L1 / L1 hit, function CPU per request c=${c} (steadier than throughput)`,
+        unit: "x",
+        samples: ratios(cpuPerRequest.get("bento-l1")!, cpuPerRequest.get("l1")!),
+        goal: GOALS.l1VsBento,
+      },
+      {
         name: "L2 hit / raw select over HTTP (same hop), p50 c=1",
         unit: "x",
         samples: ratios(p50("l2 c=1"), p50("raw-select c=1")),

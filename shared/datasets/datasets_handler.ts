@@ -25,7 +25,7 @@ export interface DatasetsHandlerDependencies {
 }
 
 /** The shape of a datasets request: a query (validated per dataset), no body. */
-const DATASETS_ROUTE = { method: "GET", path: "/datasets/<dataset>", query: true } as const;
+export const DATASETS_ROUTE = { method: "GET", path: "/datasets/<dataset>", query: true } as const;
 
 const NO_CACHE = /\bno-cache\b/i;
 

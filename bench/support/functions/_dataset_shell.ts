@@ -2,8 +2,9 @@
  * The code around the cache that the `datasets` function runs, reused by the
  * benchmark's baselines and peers so that only the cache differs between them:
  * request parsing (the endpoint's parser), token verification, the membership
- * check (the endpoint's {@linkcode MembershipChecker}), the cache key, and the
- * response headers (`datasetResponse`). Never deployed.
+ * check (the endpoint's {@linkcode MembershipChecker}), the cache key, the
+ * response headers (`datasetResponse`), the request's shape check and the request
+ * line's fields (`dataset`, `organization_id`, `cache`). Never deployed.
  *
  * @module
  */
@@ -27,7 +28,9 @@ import { datasetTiers } from "../../../shared/datasets/registry.ts";
 import { createDatabaseClient } from "../../../shared/db/client.ts";
 import { readFunctionEnv } from "../../../shared/env.ts";
 import { callerVerifier, readFunctionSettings } from "../../../shared/function_settings.ts";
-import { createShell, shellHeadersOf } from "../../../shared/http/app.ts";
+import { createShell, type RequestLogFields, shellHeadersOf } from "../../../shared/http/app.ts";
+import { checkRequestShape } from "../../../shared/http/route.ts";
+import { DATASETS_ROUTE } from "../../../shared/datasets/datasets_handler.ts";
 import type { HeaderRecord } from "../../../shared/http/header_record.ts";
 import { ForbiddenError, UnauthorizedError } from "../../../shared/http/errors.ts";
 import { configureLogging, logger } from "../../../shared/log/logging.ts";
@@ -52,9 +55,16 @@ export interface AuthorizedRead {
   readonly claims: Readonly<Record<string, unknown>>;
 }
 
-/** Parses, authenticates and authorizes (membership) as the endpoint does. */
-export async function authorize(request: Request): Promise<AuthorizedRead> {
+/**
+ * Parses, authenticates and authorizes (membership) as the endpoint does, naming the
+ * dataset and organization in the request line (`log`, from {@linkcode serve}).
+ */
+export async function authorize(request: Request, log?: RequestLogFields): Promise<AuthorizedRead> {
   const target = parser.parse(request.url);
+  if (log) {
+    log.dataset = target.dataset;
+    log.organization_id = target.organizationId;
+  }
   const caller = await verifyCaller(request);
   if (caller.role !== "authenticated" || !caller.userId) throw new UnauthorizedError("Sign in");
   if (!(await membership.isMember(caller.userId, target.organizationId))) {
@@ -101,14 +111,17 @@ export async function computeEntry(read: AuthorizedRead): Promise<CacheEntry> {
 
 /**
  * The endpoint's response for an entry (headers, ETag, 304), with `X-Cache: status`,
- * on top of the shell's headers (CORS, Vary, request id), as the endpoint answers.
+ * on top of the shell's headers (CORS, Vary, request id), as the endpoint answers;
+ * the request line says `cache: status` (`log`, from {@linkcode serve}).
  */
 export function respond(
   request: Request,
   entry: CacheEntry,
   status: CacheStatus,
   shellHeaders: HeaderRecord,
+  log?: RequestLogFields,
 ): Response {
+  if (log) log.cache = status;
   const tier = policyFor(cacheConfig, entry.dataset).tier;
   const result = cacheResult(entry, { status, source: "l1", tier, now: Date.now() });
   return datasetResponse(request, result, shellHeaders);
@@ -116,12 +129,17 @@ export function respond(
 
 /**
  * Serves `handler` inside the endpoint's shell (CORS, Vary, request log, error
- * mapping). `shellHeaders()` gives the shell's headers for the request, as the
- * endpoint's handler takes them: call it only for the answer (an error thrown
- * after it would miss them).
+ * mapping), after the endpoint's request shape check. `shellHeaders()` gives the
+ * shell's headers for the request, as the endpoint's handler takes them: call it
+ * only for the answer (an error thrown after it would miss them). `log` is the
+ * request line's fields, for `authorize` and `respond`.
  */
 export function serve(
-  handler: (request: Request, shellHeaders: () => HeaderRecord) => Promise<Response>,
+  handler: (
+    request: Request,
+    shellHeaders: () => HeaderRecord,
+    log: RequestLogFields,
+  ) => Promise<Response>,
 ): void {
   const app = createShell({
     name: "datasets",
@@ -130,6 +148,9 @@ export function serve(
     vary: ["Authorization", "apikey"],
   });
   const headersOf = shellHeadersOf(app);
-  app.on(["GET", "HEAD"], "/*", (c) => handler(c.req.raw, () => headersOf(c)));
+  app.on(["GET", "HEAD"], "/*", (c) => {
+    checkRequestShape(c.req.raw, DATASETS_ROUTE);
+    return handler(c.req.raw, () => headersOf(c), c.get("log"));
+  });
   Deno.serve(app.fetch);
 }

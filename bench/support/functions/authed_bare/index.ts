@@ -14,8 +14,8 @@ const body = Deno.readTextFileSync(path);
 const etag = computeEtag(body);
 const now = Date.now();
 
-serve(async (request, shellHeaders) => {
-  const read = await authorize(request);
+serve(async (request, shellHeaders, log) => {
+  const read = await authorize(request, log);
   return respond(
     request,
     {
@@ -31,5 +31,6 @@ serve(async (request, shellHeaders) => {
     },
     "HIT",
     shellHeaders(),
+    log,
   );
 });

@@ -15,8 +15,8 @@ interface Row {
   expires_at: Date;
 }
 
-serve(async (request, shellHeaders) => {
-  const read = await authorize(request);
+serve(async (request, shellHeaders, log) => {
+  const read = await authorize(request, log);
   const [row] = await sql<Row[]>`
     select body, etag, created_at, fresh_until, expires_at from cache.entries where key = ${read.key}`;
   if (!row) throw new NotFoundError(`No row for ${read.key}`);
@@ -35,5 +35,6 @@ serve(async (request, shellHeaders) => {
     },
     "HIT",
     shellHeaders(),
+    log,
   );
 });

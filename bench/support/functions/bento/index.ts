@@ -46,8 +46,8 @@ const store = mode === "l1"
 if (!store) throw new Error(`bento: BENCH_BENTO_MODE must be l1 or l2: received ${mode}`);
 const bento = new BentoCache({ default: "datasets", stores: { datasets: store } });
 
-serve(async (request, shellHeaders) => {
-  const read = await authorize(request);
+serve(async (request, shellHeaders, log) => {
+  const read = await authorize(request, log);
   let computed = false;
   const entry = await bento.getOrSet<CacheEntry>({
     key: read.key,
@@ -57,5 +57,5 @@ serve(async (request, shellHeaders) => {
       return await computeEntry(read);
     },
   });
-  return respond(request, entry, computed ? "MISS" : "HIT", shellHeaders());
+  return respond(request, entry, computed ? "MISS" : "HIT", shellHeaders(), log);
 });

@@ -6,7 +6,7 @@
  */
 import { authorize, computeEntry, respond, serve } from "../_dataset_shell.ts";
 
-serve(async (request, shellHeaders) => {
-  const read = await authorize(request);
-  return respond(request, await computeEntry(read), "MISS", shellHeaders());
+serve(async (request, shellHeaders, log) => {
+  const read = await authorize(request, log);
+  return respond(request, await computeEntry(read), "MISS", shellHeaders(), log);
 });
