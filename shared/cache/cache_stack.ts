@@ -188,7 +188,7 @@ export class CacheStack {
     return result;
   }
 
-  /** Everything but a fresh L1 hit answered at once; `lookup`: L1's answer, when it gave one. */
+  /** Everything but a fresh L1 hit answered at once; `peeked`: L1's answer when `peek` gave one. */
   async #getSlow<T>(
     options: CacheGetOptions<T>,
     key: string,
