@@ -2,13 +2,13 @@
  * The code around the cache that the `datasets` function runs, reused by the
  * benchmark's baselines and peers so that only the cache differs between them:
  * request parsing (the endpoint's parser), token verification, the membership
- * check (the endpoint's {@linkcode MembershipChecker}), the cache key, the
- * response headers (`datasetResponse`), the request's shape check and the request
- * line's fields (`dataset`, `organization_id`, `cache`). Never deployed.
+ * check (the endpoint's {@linkcode MembershipChecker}), the cache key (the
+ * parser's, once per URL), the response headers (`datasetResponse`), the
+ * request's shape check and the request line's fields (`dataset`,
+ * `organization_id`, `cache`). Never deployed.
  *
  * @module
  */
-import { cacheKey } from "../../../shared/cache/cache_key.ts";
 import { cacheResult, type CacheStatus } from "../../../shared/cache/cache_result.ts";
 import { policyFor, readCacheConfig } from "../../../shared/cache/config.ts";
 import type { CacheEntry } from "../../../shared/cache/entry.ts";
@@ -70,12 +70,8 @@ export async function authorize(request: Request, log?: RequestLogFields): Promi
   if (!(await membership.isMember(caller.userId, target.organizationId))) {
     throw new ForbiddenError(`Not a member of organization ${target.organizationId}`);
   }
-  const key = cacheKey({
-    organizationId: target.organizationId,
-    dataset: target.dataset,
-    params: target.params,
-  });
-  return { target, key, claims: caller.claims };
+  // The key as the endpoint takes it: computed once per URL by the parser.
+  return { target, key: target.key, claims: caller.claims };
 }
 
 /** Computes an entry as the endpoint does on a miss: query as the caller, serialize, ETag. */
