@@ -191,14 +191,17 @@ export class L1Cache {
   }
 
   /**
-   * Resolves once a tag sync that started now or later has completed (joining one in
-   * flight only if it started now): for a reader that knows of an invalidation that
-   * committed before its request (a client refetching after a broadcast), so L1 does
-   * not answer from before it. Rejects when the sync fails.
+   * Resolves once a tag sync that started after this call has completed (a sync in
+   * flight is waited for, then another runs): for a reader that knows of an
+   * invalidation that committed before its request (a client refetching after a
+   * broadcast), so L1 does not answer from before it. Syncs are ordered by when they
+   * started, not by the clock: the clock (a `DatabaseClock`) may step back when its
+   * offset is measured again, which made a sync from before the invalidation look
+   * recent enough. Rejects when the sync fails.
    */
   async syncNow(): Promise<void> {
-    const since = this.#clock.now();
-    while (this.#tags.syncedAt < since) await this.#tags.sync();
+    const startedBefore = this.#tags.started;
+    while (this.#tags.syncedThrough <= startedBefore) await this.#tags.sync();
   }
 
   /** Applies this isolate's own invalidation at once, without waiting for a sync. */

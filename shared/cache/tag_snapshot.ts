@@ -30,6 +30,9 @@ export interface TagSnapshotOptions {
  * watermark (`cache.tag_changes`), so every invalidation committed before a sync
  * started is in the snapshot after it. `syncedAt` is the clock time the last
  * successful sync *started*: a snapshot is never credited with more than it saw.
+ * Syncs are also numbered in the order they start (`started`, `syncedThrough`), for
+ * readers that must see a sync that started after them whatever the clock does (a
+ * database clock steps back when its offset is measured again).
  * Each start-over bumps `epoch`; entries read under an older epoch are refused by L1.
  */
 export class TagSnapshot {
@@ -43,6 +46,8 @@ export class TagSnapshot {
   #syncing: Promise<void> | undefined;
   #epoch = 0;
   #revision = 0;
+  #started = 0;
+  #syncedThrough = 0;
 
   constructor(options: TagSnapshotOptions) {
     this.#store = options.store;
@@ -54,6 +59,19 @@ export class TagSnapshot {
   /** Clock time the last successful sync started; -Infinity before the first. */
   get syncedAt(): number {
     return this.#syncedAt;
+  }
+
+  /** Number of syncs started so far (the number of the latest one). */
+  get started(): number {
+    return this.#started;
+  }
+
+  /**
+   * The number (in start order) of the latest-started sync that succeeded, 0 before
+   * the first: every invalidation committed before that sync started is in the snapshot.
+   */
+  get syncedThrough(): number {
+    return this.#syncedThrough;
   }
 
   /** Bumped by the first sync and by every start-over; 0 until the first sync. */
@@ -85,11 +103,13 @@ export class TagSnapshot {
 
   async #syncOnce(): Promise<void> {
     const startedAt = this.#clock.now();
+    const number = ++this.#started;
     const { watermark, changes } = await this.#store.tagChanges(this.#watermark);
     if (this.#watermark === undefined) this.#epoch++;
     this.apply(changes);
     this.#watermark = watermark;
     this.#syncedAt = Math.max(this.#syncedAt, startedAt);
+    this.#syncedThrough = Math.max(this.#syncedThrough, number);
   }
 
   /** Merges changes (from a sync or from this isolate's own invalidation). */
