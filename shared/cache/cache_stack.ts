@@ -199,8 +199,13 @@ export class CacheStack {
       return await this.#bypass(this.#target(options, key), this.#work(options));
     }
     const revalidate = options.revalidate === true;
-    if (revalidate) await this.l1.syncNow().catch(() => {}); // a failed sync: L1 syncs again or misses
-    const lookup = peeked ?? await this.#lookupL1(key);
+    // A revalidating read whose sync failed skips L1: its snapshot may predate the
+    // invalidation the caller knows of (L1 would still serve it within its bound).
+    // L2 checks the tags itself.
+    const synced = !revalidate || await this.l1.syncNow().then(() => true, () => false);
+    const lookup: L1Lookup = !synced
+      ? { hit: undefined, epoch: 0 }
+      : peeked ?? await this.#lookupL1(key);
     const hit = lookup.hit;
     if (hit !== undefined && this.#servesFresh(hit, options)) {
       const now = this.#clock.now();

@@ -13,7 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { CacheStack } from "../../shared/cache/cache_stack.ts";
-import type { CacheStore } from "../../shared/cache/l2_store.ts";
+import type { CacheStore, TagChanges } from "../../shared/cache/l2_store.ts";
 import { L1Cache } from "../../shared/cache/l1_cache.ts";
 import { PostgresCacheStore } from "../../shared/cache/postgres_store.ts";
 import { datasetTag } from "../../shared/cache/tags.ts";
@@ -116,6 +116,49 @@ Deno.test("L1Cache.syncNow does not join a tag sync that was in flight before it
     await staleSync;
     await revalidated;
     assert.equal((await l1.get(entry.key)).hit?.state, "stale");
+  } finally {
+    await sql.end();
+  }
+});
+
+/** The real store, whose tag sync can be made to fail (the database stays reachable). */
+class FailingSyncStore extends PostgresCacheStore {
+  failTagChanges = false;
+  override tagChanges(watermark: string | undefined): Promise<TagChanges> {
+    if (this.failTagChanges) return Promise.reject(new Error("tag sync failed"));
+    return super.tagChanges(watermark);
+  }
+}
+
+Deno.test("a revalidating read whose tag sync fails does not answer from L1", async () => {
+  const sql = connectAsServiceRole();
+  try {
+    const store = new FailingSyncStore(sql);
+    const clock = new SteppingClock(T0);
+    const cache = new CacheStack({ store, config: testConfig(), clock });
+    const org = newOrganizationId();
+    let phone = "old";
+    const read = (revalidate: boolean) =>
+      cache.get({
+        organizationId: org,
+        dataset: "supplier-data",
+        compute: () => Promise.resolve({ phone }),
+        revalidate,
+      });
+    assert.equal((await read(false)).status, "MISS");
+    clock.ms = T0 + 10;
+    assert.equal((await read(false)).status, "HIT", "in L1, within the bound");
+
+    phone = "new";
+    await store.invalidateTags([datasetTag(org, "supplier-data")], "expire");
+    store.failTagChanges = true;
+    clock.ms = T0 + 20;
+    const refetch = await read(true);
+    assert.deepEqual([refetch.status, refetch.source, JSON.parse(refetch.body)], [
+      "MISS",
+      "compute",
+      { phone: "new" },
+    ]);
   } finally {
     await sql.end();
   }
