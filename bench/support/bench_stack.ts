@@ -73,7 +73,15 @@ export async function startFunction(
   env: Record<string, string>,
   label: string = name,
 ): Promise<FunctionProcess> {
-  const process = new FunctionProcess({ name, entrypoint, verifyJwt: true }, env, label);
+  // Request lines (one per request) are still written, to /dev/null: a run would
+  // otherwise print hundreds of thousands of them between its figures.
+  const process = new FunctionProcess(
+    { name, entrypoint, verifyJwt: true },
+    env,
+    label,
+    undefined,
+    "null",
+  );
   await process.start();
   return process;
 }

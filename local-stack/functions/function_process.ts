@@ -46,6 +46,13 @@ export class FunctionProcess {
      * the Edge Runtime's per-worker memory limit (hosted: 256 MB). @default none
      */
     readonly memoryLimitMb?: number,
+    /**
+     * Where the process's stdout (its info and debug lines) goes: `"inherit"` (ours),
+     * or `"null"` where nobody reads them, as the benchmarks, whose functions write
+     * one line per request (hundreds of thousands a run), so the lines cost the
+     * function the same and flood no terminal. @default "inherit"
+     */
+    readonly stdout: "inherit" | "null" = "inherit",
   ) {}
 
   /** The OS process id while the process runs (benchmarks and the gateway's CPU limit read its CPU time). */
@@ -91,7 +98,7 @@ export class FunctionProcess {
       // logging, on the same cores (a local-harness cost the hosted platform has not).
       // Every JSON line names its function (`logger`). stderr (warnings, errors,
       // the ready marker) is read and labelled.
-      stdout: "inherit",
+      stdout: this.stdout,
       stderr: "piped",
     }).spawn();
     this.exited = false;
