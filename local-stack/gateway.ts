@@ -73,6 +73,21 @@ function cors(request: Request): Record<string, string> {
   };
 }
 
+/**
+ * The body to forward: `null` when the incoming request carries none (no
+ * Transfer-Encoding, no Content-Length or a Content-Length of 0, per RFC 9112
+ * §6.3 a request without either has no body), as hosted's gateway forwards a
+ * bodiless request bodiless. Deno's `request.body` is a stream even then, and
+ * forwarding it made upstream see `Transfer-Encoding: chunked`: a route that
+ * takes "no body" answered 415 through the gateway and 200 direct.
+ */
+export function forwardedBody(request: Request): ReadableStream<Uint8Array> | null {
+  const length = request.headers.get("content-length");
+  const bodiless = !request.headers.has("transfer-encoding") &&
+    (length === null || Number(length) === 0);
+  return bodiless ? null : request.body;
+}
+
 async function hasValidJwt(authorization: string | null, verifier: TokenVerifier) {
   const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? "");
   return match ? (await verifier.verify(match[1]!)).ok : false;
@@ -213,7 +228,7 @@ export function startGateway(options: GatewayOptions): Deno.HttpServer<Deno.NetA
         {
           method: request.method,
           headers,
-          body: request.body,
+          body: forwardedBody(request),
           redirect: "manual",
         },
         limits,

@@ -5,12 +5,12 @@
  */
 import assert from "node:assert/strict";
 import type { Sql } from "postgres";
-import { LOCAL_ANON_KEY } from "../../local-stack/keys.ts";
+import { LOCAL_ANON_KEY, LOCAL_SECRET_KEY } from "../../local-stack/keys.ts";
 import { z } from "zod";
 import { HEALTH_CHECKS, healthReportSchema } from "../../shared/cache_admin/health_report.ts";
 import type { TwoTenants } from "../domain/support/tenants.ts";
 import { pollUntil } from "../support/poll.ts";
-import { connectAsSuperuser } from "../support/stack.ts";
+import { connectAsSuperuser, functionUrl } from "../support/stack.ts";
 import { adminGet, adminPost, forgetOrganizations, seedEntries } from "./cache_admin_support.ts";
 import { serviceRoleKey, tokenFor, withTwoTenants } from "./datasets_support.ts";
 
@@ -325,7 +325,14 @@ Deno.test("health checks the cleanup job: missing, paused, off its interval, the
         schedule: "0 * * * *",
         command: "select * from cache_admin.run_scheduled_cleanup()",
       });
-      await adminPost(serviceRoleKey, "maintenance/schedule", {});
+      // As README's curl sends it: no body, the secret key as apikey, through the gateway
+      // (which forwarded an empty stream as chunked, and the route answered 415).
+      const bodiless = await fetch(functionUrl("cache-admin/maintenance/schedule"), {
+        method: "POST",
+        headers: { apikey: LOCAL_SECRET_KEY },
+      });
+      assert.equal(bodiless.status, 200, await bodiless.clone().text());
+      assert.equal((await bodiless.json()).job, "nightshift-cache-cleanup");
       const [jobs] = await sql`
         select count(*)::int as n from cron.job where jobname = 'nightshift-cache-cleanup'`;
       assert.equal(jobs!.n, 1);

@@ -18,6 +18,33 @@ const echoEntrypoint = fileURLToPath(
   new URL("../fixtures/functions/echo/index.ts", import.meta.url),
 );
 
+/**
+ * Sends `head` (request line and headers, CRLF-terminated) plus
+ * `Host` and `Connection: close` over a raw TCP connection, so no client adds a
+ * Content-Length; returns the status and the de-chunked body.
+ */
+async function rawRequest(port: number, head: string) {
+  const connection = await Deno.connect({ hostname: "127.0.0.1", port });
+  await connection.write(
+    new TextEncoder().encode(`${head}Host: 127.0.0.1\r\nConnection: close\r\n\r\n`),
+  );
+  const text = await new Response(connection.readable).text();
+  const [headPart, ...rest] = text.split("\r\n\r\n");
+  let body = rest.join("\r\n\r\n");
+  if (/^transfer-encoding:\s*chunked/im.test(headPart!)) {
+    let decoded = "";
+    for (;;) {
+      const lineEnd = body.indexOf("\r\n");
+      const size = parseInt(body.slice(0, lineEnd), 16);
+      if (!size) break;
+      decoded += body.slice(lineEnd + 2, lineEnd + 2 + size);
+      body = body.slice(lineEnd + 2 + size + 2);
+    }
+    body = decoded;
+  }
+  return { status: Number(headPart!.split(" ")[1]), body, text };
+}
+
 Deno.test("gateway forwards to functions and honours verify_jwt", async (t) => {
   const env = { SUPABASE_URL: "http://127.0.0.1:1", ECHO_SECRET: "from-env-file" };
   const open = new FunctionProcess(
@@ -48,6 +75,17 @@ Deno.test("gateway forwards to functions and honours verify_jwt", async (t) => {
       assert.equal(echoed.body, "hello");
       assert.equal(echoed.hasWaitUntil, true);
       assert.deepEqual(echoed.env, { supabaseUrl: "http://127.0.0.1:1", secret: "from-env-file" });
+    });
+    await t.step("forwards a POST without a body bodiless, as hosted's gateway does", async () => {
+      // curl -X POST with no data sends neither Content-Length nor Transfer-Encoding.
+      const response = await rawRequest(port, "POST /functions/v1/open/x HTTP/1.1\r\n");
+      assert.equal(response.status, 200, response.text);
+      const echoed = JSON.parse(response.body);
+      assert.equal(echoed.method, "POST");
+      assert.equal(echoed.transferEncoding, null);
+      // The Fetch standard has a bodiless POST/PUT carry `Content-Length: 0`: an empty body.
+      assert.ok([null, "0"].includes(echoed.contentLength), echoed.contentLength);
+      assert.equal(echoed.body, "");
     });
     await t.step("keeps the function's status", async () => {
       const response = await fetch(`${base}/open/teapot`);
