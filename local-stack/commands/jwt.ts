@@ -19,14 +19,17 @@ const argsSchema = z.tuple([
 /**
  * The token `./nightshift jwt` prints for `argv` (command-line arguments) on the
  * stack of `config`. Returns `{ error }` (the usage problems, one per line) for
- * bad arguments instead.
+ * bad arguments instead; `error` is empty when no user id is given at all (the
+ * usage line says everything).
  */
 export async function jwtCommandToken(
   argv: readonly string[],
   config: Pick<ProjectConfig, "apiPort" | "dbPort"> = readProjectConfig(),
 ): Promise<{ token: string } | { error: string }> {
   const es256 = argv.includes("--es256");
-  const args = argsSchema.safeParse(argv.filter((arg) => arg !== "--es256"));
+  const positional = argv.filter((arg) => arg !== "--es256");
+  if (positional.length === 0) return { error: "" };
+  const args = argsSchema.safeParse(positional);
   if (!args.success) {
     return { error: args.error.issues.map((issue) => issue.message).join("\n") };
   }
@@ -45,7 +48,7 @@ if (import.meta.main) {
   const result = await jwtCommandToken(Deno.args);
   if ("error" in result) {
     console.error("Usage: ./nightshift jwt <user-id> [email] [role] [--es256]");
-    console.error(result.error);
+    if (result.error) console.error(result.error);
     Deno.exit(2);
   }
   console.log(result.token);

@@ -1,6 +1,7 @@
 /** The well-known local keys are what `supabase start` uses: HS256 with the local secret. */
 import assert from "node:assert/strict";
 import { jwtVerify } from "jose";
+import { fileURLToPath } from "node:url";
 import { jwtCommandToken } from "../../local-stack/commands/jwt.ts";
 import {
   DEFAULT_LOCAL_AUTH_ISSUER,
@@ -45,4 +46,22 @@ Deno.test("./nightshift jwt issues tokens for the Auth URL of config.toml's [api
 Deno.test("./nightshift jwt refuses a user id that is not a UUID", async () => {
   const result = await jwtCommandToken(["mia"], { apiPort: 55421, dbPort: 55422 });
   assert.deepEqual(result, { error: "user-id must be a UUID (an auth.users id)" });
+});
+
+Deno.test("./nightshift jwt without arguments prints only the usage line, exit 2", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      fileURLToPath(new URL("../../local-stack/commands/jwt.ts", import.meta.url)),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(output.code, 2);
+  assert.equal(new TextDecoder().decode(output.stdout), "");
+  assert.equal(
+    new TextDecoder().decode(output.stderr),
+    "Usage: ./nightshift jwt <user-id> [email] [role] [--es256]\n",
+  );
 });
