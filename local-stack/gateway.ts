@@ -1,5 +1,6 @@
 import type { JSONWebKeySet } from "jose";
 import type { GoTrue } from "./auth/gotrue.ts";
+import { authPathNeedsApiKey, hasApiKey, missingApiKeyResponse } from "./auth_api_key.ts";
 import { TokenVerifier } from "./auth/token_verifier.ts";
 import {
   type EdgeRuntimeLimits,
@@ -152,7 +153,8 @@ async function callWithinLimits(
 /**
  * The local stand-in for Supabase's API gateway: `/functions/v1/<name>/<rest>`
  * for every method (verify_jwt per function, new API keys mapped as the CLI's
- * proxy does, Edge Runtime limits), `/auth/v1/*` (JWKS and the GoTrue subset),
+ * proxy does, Edge Runtime limits), `/auth/v1/*` (JWKS and the GoTrue subset;
+ * an `apikey` required as hosted requires it, see auth_api_key.ts),
  * and the Realtime websocket at `/realtime/v1/websocket`. Functions get the path
  * the edge runtime would give them (`/<name>/<rest>`).
  */
@@ -198,7 +200,9 @@ export function startGateway(options: GatewayOptions): Deno.HttpServer<Deno.NetA
       if (request.method === "OPTIONS") {
         return new Response(null, { status: 204, headers: cors(request) });
       }
-      const response = await options.auth.handle(request, url.pathname.slice("/auth/v1".length));
+      const response = authPathNeedsApiKey(url) && !hasApiKey(request, url)
+        ? missingApiKeyResponse()
+        : await options.auth.handle(request, url.pathname.slice("/auth/v1".length));
       for (const [name, value] of Object.entries(cors(request))) response.headers.set(name, value);
       return response;
     }

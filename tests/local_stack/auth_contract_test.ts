@@ -159,3 +159,68 @@ Deno.test("GoTrue refuses a wrong password with its error shapes", async (t) => 
     await sql.end();
   }
 });
+
+Deno.test("/auth/v1 without an apikey is refused as hosted's gateway refuses it", async (t) => {
+  const auth = `${testStack.apiUrl}/auth/v1`;
+  for (
+    const [label, url, init] of [
+      ["a password sign-in", `${auth}/token?grant_type=password`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: "nobody@realtime.test", password: "x" }),
+      }],
+      ["GET /user with a bearer token but no apikey", `${auth}/user`, {
+        headers: { authorization: `Bearer ${testStack.anonKey}` },
+      }],
+      ["an empty apikey", `${auth}/logout`, { method: "POST", headers: { apikey: "" } }],
+      ["an unknown path", `${auth}/settings`, {}],
+    ] as const
+  ) {
+    await t.step(`401 for ${label}`, async () => {
+      const response = await fetch(url, init);
+      assert.equal(response.status, 401);
+      assert.equal(response.headers.get("access-control-allow-origin"), "*");
+      assert.deepEqual(await response.json(), {
+        message: "No API key found in request",
+        hint: "No `apikey` request header or url param was found.",
+        error: {
+          code: "no_api_key",
+          message: "No API key found in request",
+          details: null,
+        },
+      });
+    });
+  }
+  await t.step(
+    "the apikey as a query parameter is accepted, as Kong's key-auth reads it",
+    async () => {
+      const response = await fetch(
+        `${auth}/token?grant_type=password&apikey=${testStack.anonKey}`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email: "nobody@realtime.test", password: "x" }),
+        },
+      );
+      assert.equal(response.status, 400);
+      assert.equal((await response.json()).error_code, "invalid_credentials");
+    },
+  );
+  await t.step("the open routes and CORS preflight pass without a key", async () => {
+    const jwks = await fetch(`${auth}/.well-known/jwks.json`);
+    assert.equal(jwks.status, 200);
+    assert.ok(Array.isArray((await jwks.json()).keys));
+    // Not emulated here (GoTrue's 404), but past the gateway: not the key check's 401.
+    for (const open of ["verify", "callback", "authorize"]) {
+      const response = await fetch(`${auth}/${open}`);
+      assert.notEqual(response.status, 401, open);
+      await response.body?.cancel();
+    }
+    const preflight = await fetch(`${auth}/token`, {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost:5173", "access-control-request-method": "POST" },
+    });
+    assert.equal(preflight.status, 204);
+    await preflight.body?.cancel();
+  });
+});
