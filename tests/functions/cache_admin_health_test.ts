@@ -10,7 +10,8 @@ import { z } from "zod";
 import { HEALTH_CHECKS, healthReportSchema } from "../../shared/cache_admin/health_report.ts";
 import type { TwoTenants } from "../domain/support/tenants.ts";
 import { pollUntil } from "../support/poll.ts";
-import { connectAsSuperuser, functionUrl } from "../support/stack.ts";
+import { rawRequest } from "../support/raw_http.ts";
+import { connectAsSuperuser, testStack } from "../support/stack.ts";
 import { adminGet, adminPost, forgetOrganizations, seedEntries } from "./cache_admin_support.ts";
 import { serviceRoleKey, tokenFor, withTwoTenants } from "./datasets_support.ts";
 
@@ -325,14 +326,16 @@ Deno.test("health checks the cleanup job: missing, paused, off its interval, the
         schedule: "0 * * * *",
         command: "select * from cache_admin.run_scheduled_cleanup()",
       });
-      // As README's curl sends it: no body, the secret key as apikey, through the gateway
-      // (which forwarded an empty stream as chunked, and the route answered 415).
-      const bodiless = await fetch(functionUrl("cache-admin/maintenance/schedule"), {
-        method: "POST",
-        headers: { apikey: LOCAL_SECRET_KEY },
-      });
-      assert.equal(bodiless.status, 200, await bodiless.clone().text());
-      assert.equal((await bodiless.json()).job, "nightshift-cache-cleanup");
+      // As README's curl sends it: no body at all (no Content-Length, no Transfer-Encoding),
+      // the secret key as apikey, through the gateway (which forwarded an empty stream as
+      // chunked, and the route answered 415).
+      const bodiless = await rawRequest(
+        Number(new URL(testStack.apiUrl).port),
+        "POST /functions/v1/cache-admin/maintenance/schedule HTTP/1.1\r\n" +
+          `apikey: ${LOCAL_SECRET_KEY}\r\n`,
+      );
+      assert.equal(bodiless.status, 200, bodiless.text);
+      assert.equal(JSON.parse(bodiless.body).job, "nightshift-cache-cleanup");
       const [jobs] = await sql`
         select count(*)::int as n from cron.job where jobname = 'nightshift-cache-cleanup'`;
       assert.equal(jobs!.n, 1);

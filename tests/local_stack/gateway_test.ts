@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { FunctionProcess } from "../../local-stack/functions/function_process.ts";
 import { freePort } from "../../local-stack/free_port.ts";
 import { startGateway } from "../../local-stack/gateway.ts";
+import { rawRequest } from "../support/raw_http.ts";
 import {
   LOCAL_ANON_KEY,
   LOCAL_JWKS,
@@ -17,33 +18,6 @@ import {
 const echoEntrypoint = fileURLToPath(
   new URL("../fixtures/functions/echo/index.ts", import.meta.url),
 );
-
-/**
- * Sends `head` (request line and headers, CRLF-terminated) plus
- * `Host` and `Connection: close` over a raw TCP connection, so no client adds a
- * Content-Length; returns the status and the de-chunked body.
- */
-async function rawRequest(port: number, head: string) {
-  const connection = await Deno.connect({ hostname: "127.0.0.1", port });
-  await connection.write(
-    new TextEncoder().encode(`${head}Host: 127.0.0.1\r\nConnection: close\r\n\r\n`),
-  );
-  const text = await new Response(connection.readable).text();
-  const [headPart, ...rest] = text.split("\r\n\r\n");
-  let body = rest.join("\r\n\r\n");
-  if (/^transfer-encoding:\s*chunked/im.test(headPart!)) {
-    let decoded = "";
-    for (;;) {
-      const lineEnd = body.indexOf("\r\n");
-      const size = parseInt(body.slice(0, lineEnd), 16);
-      if (!size) break;
-      decoded += body.slice(lineEnd + 2, lineEnd + 2 + size);
-      body = body.slice(lineEnd + 2 + size + 2);
-    }
-    body = decoded;
-  }
-  return { status: Number(headPart!.split(" ")[1]), body, text };
-}
 
 Deno.test("gateway forwards to functions and honours verify_jwt", async (t) => {
   const env = { SUPABASE_URL: "http://127.0.0.1:1", ECHO_SECRET: "from-env-file" };
