@@ -36,6 +36,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
+import { processCpuTimeMs } from "../local-stack/functions/cpu_time_meter.ts";
 import type { FunctionProcess } from "../local-stack/functions/function_process.ts";
 import { mintUserToken } from "../local-stack/keys.ts";
 import { repoRoot, supabaseDir } from "../local-stack/paths.ts";
@@ -108,19 +109,11 @@ function parseOptions(args: readonly string[]): Options {
   };
 }
 
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime (`getconf CLK_TCK`). */
-async function clockTicksPerSecond(): Promise<number> {
-  const output = await new Deno.Command("getconf", { args: ["CLK_TCK"], stdout: "piped" }).output();
-  const ticks = Number(new TextDecoder().decode(output.stdout).trim());
-  if (!Number.isInteger(ticks) || ticks <= 0) throw new Error("cache-read: getconf CLK_TCK failed");
-  return ticks;
-}
-
-/** CPU time (user + system) a process has used so far, in microseconds (Linux /proc). */
-function processCpuMicros(pid: number, ticksPerSecond: number): number {
-  // Fields after the command name's closing parenthesis: utime is the 12th, stime the 13th.
-  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 1e6 / ticksPerSecond;
+/** CPU time (user + system) a process has used so far, in microseconds (the gateway's /proc reader). */
+function processCpuMicros(pid: number): number {
+  const ms = processCpuTimeMs(pid);
+  if (ms === undefined) throw new Error(`cache-read: no CPU time for process ${pid} (/proc)`);
+  return ms * 1000;
 }
 
 function addDays(date: string, days: number): string {
@@ -300,7 +293,6 @@ async function measure(
     const single: HttpId[] = ["raw-select", "authed-select", "l2", "bento-l2"];
     // The function's own CPU per request under load: steadier than throughput on a
     // shared machine, where the load generator and other work take the same cores.
-    const ticksPerSecond = await clockTicksPerSecond();
     const loadedProcesses: Record<(typeof loaded)[number], FunctionProcess> = {
       bare,
       "authed-bare": authedBare,
@@ -374,9 +366,9 @@ async function measure(
       const line: string[] = [];
       for (const id of loaded) {
         const pid = loadedProcesses[id].pid!;
-        const cpuBefore = processCpuMicros(pid, ticksPerSecond);
+        const cpuBefore = processCpuMicros(pid);
         const result = await runHttp(id, c, options.durationSeconds);
-        const cpu = (processCpuMicros(pid, ticksPerSecond) - cpuBefore) / result.requests;
+        const cpu = (processCpuMicros(pid) - cpuBefore) / result.requests;
         cpuPerRequest.set(id, [...(cpuPerRequest.get(id) ?? []), cpu]);
         record(`${id} c=${c}`, result);
         line.push(`${id} ${result.requestsPerSecond.toFixed(0)}/s ${cpu.toFixed(1)}µs`);
