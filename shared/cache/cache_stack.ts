@@ -231,10 +231,10 @@ export class CacheStack {
     // When L1 held the key and it is no longer fresh, a computation most likely follows:
     // the read asks for the lease too (one round trip less per miss or refresh). Otherwise
     // an L2 hit is likely, and the plain read by key is the cheaper statement.
-    const holder = crypto.randomUUID();
     const expectComputation = lookup.hit !== undefined || lookup.dropped === true;
-    const { stored, lease } = await this.#readL2(target, expectComputation ? holder : undefined);
-    const asked = lease ? { holder, lease } : undefined;
+    const holder = expectComputation ? crypto.randomUUID() : undefined;
+    const { stored, lease } = await this.#readL2(target, holder);
+    const asked = lease && holder ? { holder, lease } : undefined;
     if (stored?.state === "fresh") {
       this.l1.set(stored.entry, lookup.epoch);
       return this.#result(target, stored.entry, "HIT", "l2");

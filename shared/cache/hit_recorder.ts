@@ -46,8 +46,6 @@ interface PendingCounter extends Record<HitKind, number> {
 export class EntryHits implements HitTarget {
   hits = 0;
   lastHitAt = Number.NEGATIVE_INFINITY;
-  /** Listed among the recorder's pending entries. */
-  pending = false;
   /** @internal The recorder's counter of `period`. */
   counter: PendingCounter | undefined = undefined;
   /** @internal */
@@ -129,12 +127,7 @@ export class HitRecorder {
       }
       this.#countEntry(entry, now);
     }
-    const counter = this.#counter(target);
-    counter[kind]++;
-    if (latencyMs !== undefined && kind !== "wait") {
-      const counts = counter.latency[kind] ??= emptyLatencyCounts();
-      counts[latencyBucket(latencyMs)]!++;
-    }
+    countRead(this.#counter(target), kind, latencyMs);
     this.#flushIfDue(now);
   }
 
@@ -149,20 +142,14 @@ export class HitRecorder {
       entry.counter = this.#counter(entry);
       entry.period = this.#period;
     }
-    const counter = entry.counter!;
-    counter.hit++;
-    const counts = counter.latency.hit ??= emptyLatencyCounts();
-    counts[latencyBucket(latencyMs)]!++;
+    countRead(entry.counter!, "hit", latencyMs);
     this.#flushIfDue(now);
   }
 
   #countEntry(entry: EntryHits, now: number): void {
-    entry.hits++;
+    // Listed among the pending entries from its first count until a flush zeroes it.
+    if (entry.hits++ === 0) this.#pendingEntries.push(entry);
     if (now > entry.lastHitAt) entry.lastHitAt = now;
-    if (!entry.pending) {
-      entry.pending = true;
-      this.#pendingEntries.push(entry);
-    }
   }
 
   /** Counts a computation of `target`'s dataset that failed. */
@@ -219,7 +206,6 @@ export class HitRecorder {
       }
       entry.hits = 0;
       entry.lastHitAt = Number.NEGATIVE_INFINITY;
-      entry.pending = false;
     }
     const entries = [...rows.values()];
     const counters = [...this.#counters.values()].map((counter) => ({
@@ -243,5 +229,14 @@ export class HitRecorder {
     } catch (error) {
       this.#events?.emit("cache:error", { operation: "hits.flush", error });
     }
+  }
+}
+
+/** Counts one read of `kind` on `counter`, with its latency in the kind's histogram when given (waits have none). */
+function countRead(counter: PendingCounter, kind: HitKind, latencyMs: number | undefined): void {
+  counter[kind]++;
+  if (latencyMs !== undefined && kind !== "wait") {
+    const counts = counter.latency[kind] ??= emptyLatencyCounts();
+    counts[latencyBucket(latencyMs)]!++;
   }
 }

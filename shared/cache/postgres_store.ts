@@ -16,6 +16,7 @@ import type {
   InvalidationMode,
   LeaseRequest,
   LeaseResult,
+  LeaseTakeover,
   ReadOrLeaseResult,
   StoreReadResult,
   TagChange,
@@ -200,14 +201,7 @@ export class PostgresCacheStore implements CacheStore {
     const read = row.status === null
       ? undefined
       : toReadResult(key, organizationId, row as ReadRow);
-    const takeover = row.took_over_holder != null && row.took_over_expires_at != null
-      ? {
-        takeover: {
-          previousHolder: row.took_over_holder,
-          previousExpiresAt: row.took_over_expires_at.getTime(),
-        },
-      }
-      : {};
+    const takeover = takeoverOf(row);
     // Fresh: no lease, unless one was won, taken over and given back for this entry.
     if (row.status === "fresh") {
       return "takeover" in takeover ? { read, lease: { acquired: false, ...takeover } } : { read };
@@ -235,14 +229,7 @@ export class PostgresCacheStore implements CacheStore {
                took_over_expires_at
         from cache.acquire_lease(${key}, ${holder}, ${tags as string[]}, ${ttlMs}, ${at})`);
     const row = rows[0];
-    const takeover = row?.took_over_holder != null && row.took_over_expires_at != null
-      ? {
-        takeover: {
-          previousHolder: row.took_over_holder,
-          previousExpiresAt: row.took_over_expires_at.getTime(),
-        },
-      }
-      : {};
+    const takeover = takeoverOf(row);
     if (row?.acquired) return { acquired: true, tagVersions: row.tag_versions ?? {}, ...takeover };
     if (row?.entry_body == null) return { acquired: false };
     const organizationId = key.slice(0, key.indexOf(":")).toLowerCase();
@@ -335,4 +322,22 @@ export class PostgresCacheStore implements CacheStore {
       oldCounters: Number(row.old_counters),
     };
   }
+}
+
+/**
+ * The expired lease a lease statement replaced (`took_over_holder`,
+ * `took_over_expires_at` of `cache.acquire_lease` / `cache.read_or_lease`), as a
+ * spreadable `{ takeover }`; `{}` when it replaced none (or there is no row).
+ */
+function takeoverOf(
+  row: { took_over_holder: string | null; took_over_expires_at: Date | null } | undefined,
+): { takeover?: LeaseTakeover } {
+  return row?.took_over_holder != null && row.took_over_expires_at != null
+    ? {
+      takeover: {
+        previousHolder: row.took_over_holder,
+        previousExpiresAt: row.took_over_expires_at.getTime(),
+      },
+    }
+    : {};
 }

@@ -27,7 +27,6 @@ export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
 
 /** Root category of every logger of the project. */
 export const LOG_ROOT = "nightshift";
-const ROOT = LOG_ROOT;
 
 /** Where log lines go and from which level. */
 export interface LoggingOptions {
@@ -213,7 +212,7 @@ export function configureLogging(options: LoggingOptions = {}): void {
     reset: true,
     sinks: { out: options.sink ?? consoleSink() },
     loggers: [
-      { category: [ROOT], sinks: ["out"], lowestLevel: options.level ?? "info" },
+      { category: [LOG_ROOT], sinks: ["out"], lowestLevel: options.level ?? "info" },
       { category: ["logtape", "meta"], sinks: ["out"], lowestLevel: "warning" },
     ],
   });
@@ -226,5 +225,5 @@ export function configureLogging(options: LoggingOptions = {}): void {
 
 /** The logger of one function or area, e.g. `logger("datasets")` → `nightshift.datasets`. */
 export function logger(...category: string[]): Logger {
-  return getLogger([ROOT, ...category]);
+  return getLogger([LOG_ROOT, ...category]);
 }
