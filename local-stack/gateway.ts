@@ -110,6 +110,14 @@ async function callWithinLimits(
 ) {
   const controller = new AbortController();
   let hit: "wall_clock" | "idle" | "cpu_time" | undefined;
+  // However the request ends (body complete, failed, cancelled by the client, or cut
+  // off by a limit), its CPU ticket closes and its timers stop: a ticket left open
+  // would keep charging later CPU to it until the meter killed the process.
+  const finish = () => {
+    clearTimeout(wallClock);
+    clearTimeout(idle);
+    cpu?.end();
+  };
   const cpu = meter?.begin(() => {
     hit ??= "cpu_time";
     onCpuTimeLimit();
@@ -117,6 +125,7 @@ async function callWithinLimits(
   });
   const wallClock = setTimeout(() => {
     hit ??= "wall_clock";
+    finish();
     controller.abort();
   }, limits.wallClockMs);
   const idle = setTimeout(() => {
@@ -127,23 +136,13 @@ async function callWithinLimits(
     const upstream = await fetch(url, { ...init, signal: controller.signal });
     clearTimeout(idle);
     if (!upstream.body) {
-      clearTimeout(wallClock);
-      cpu?.end();
+      finish();
       return new Response(null, upstream);
     }
-    const body = upstream.body.pipeThrough(
-      new TransformStream({
-        flush: () => {
-          clearTimeout(wallClock);
-          cpu?.end();
-        },
-      }),
-    );
+    const body = upstream.body.pipeThrough(new TransformStream({ flush: finish, cancel: finish }));
     return new Response(body, upstream);
   } catch (error) {
-    clearTimeout(wallClock);
-    clearTimeout(idle);
-    cpu?.end();
+    finish();
     if (hit === "wall_clock" || hit === "cpu_time") return workerLimitResponse();
     if (hit === "idle") return idleTimeoutResponse();
     throw error;

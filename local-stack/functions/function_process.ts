@@ -25,6 +25,9 @@ export class FunctionStartError extends Error {
   override name = "FunctionStartError";
 }
 
+/** How long a stopped function process may take to exit before SIGKILL, ms. */
+const STOP_GRACE_MS = 2_000;
+
 /**
  * One edge function running in a Deno process of its own (an "isolate"),
  * listening on a private port that only the gateway calls.
@@ -154,15 +157,29 @@ export class FunctionProcess {
     return this.restarting;
   }
 
-  /** Stops the process with `signal` and waits for it to exit. */
+  /**
+   * Stops the process with `signal` and waits for it to exit; SIGKILL after
+   * {@linkcode STOP_GRACE_MS} when it has not: the host's SIGTERM handler (which
+   * writes queued console lines) runs only between tasks, so a function spinning in
+   * JavaScript (e.g. one the wall clock cut off) would otherwise never exit.
+   */
   async stop(signal: Deno.Signal = "SIGTERM"): Promise<void> {
-    if (!this.child) return;
+    const child = this.child;
+    if (!child) return;
+    const kill = (s: Deno.Signal) => {
+      try {
+        child.kill(s);
+      } catch {
+        // already exited
+      }
+    };
+    kill(signal);
+    const grace = setTimeout(() => kill("SIGKILL"), STOP_GRACE_MS);
     try {
-      this.child.kill(signal);
-    } catch {
-      // already exited
+      await child.status;
+    } finally {
+      clearTimeout(grace);
     }
-    await this.child.status;
     this.child = undefined;
   }
 
