@@ -81,7 +81,12 @@ export function removeStaleOverlays(options: OverlayCleanup): string[] {
     const dir = join(options.root, entry.name);
     if (dir === options.current) return false;
     if (match[1] !== undefined) return !isAlive(Number(match[1])); // a build in progress
-    const usedAt = Deno.statSync(dir).mtime?.getTime() ?? now;
+    let usedAt: number;
+    try {
+      usedAt = Deno.statSync(dir).mtime?.getTime() ?? now;
+    } catch {
+      return false; // removed meanwhile (another run cleaning up)
+    }
     return now - usedAt >= graceMs;
   });
   if (candidates.length === 0) return [];
