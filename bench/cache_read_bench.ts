@@ -336,13 +336,13 @@ async function measure(
           select body from cache.entries where key = ${keys[1 + (n % (keys.length - 1))]!}`;
         if (!row) throw new Error("cache-read: raw select found no row");
       },
-      "cache.read": async (n: number) => {
+      "l2-read": async (n: number) => {
         const read = await store.read(
           keys[1 + (n % (keys.length - 1))]!,
           organizationId,
           Date.now(),
         );
-        if (read?.state !== "fresh") throw new Error(`cache-read: cache.read saw ${read?.state}`);
+        if (read?.state !== "fresh") throw new Error(`cache-read: the L2 read saw ${read?.state}`);
       },
     };
     const driverP50 = new Map<string, number[]>();
@@ -388,7 +388,7 @@ async function measure(
       console.log(`  round ${round}: ${line.join(", ")}`);
     }
 
-    // --- cache.read once cache.tag_versions holds many tags (of other organizations). -----
+    // --- the L2 read once cache.tag_versions holds many tags (of other organizations). -----
     let tagRows = 0;
     if (options.tags > 0) {
       await admin`
@@ -461,7 +461,7 @@ async function measure(
       {
         name: "L2 read (store.read) / raw primary-key select, driver p50 c=1 (SQL only)",
         unit: "x",
-        samples: ratios(driverP50.get("cache.read")!, driverP50.get("raw-select")!),
+        samples: ratios(driverP50.get("l2-read")!, driverP50.get("raw-select")!),
         goal: GOALS.cacheReadVsSelect,
       },
       ...(tagRows > 0
@@ -469,7 +469,7 @@ async function measure(
           name: `L2 read / raw select with ${tagRows.toLocaleString("en-US")} tag rows, p50 c=1`,
           unit: "x",
           samples: ratios(
-            driverP50.get("cache.read (many tags)")!,
+            driverP50.get("l2-read (many tags)")!,
             driverP50.get("raw-select (many tags)")!,
           ),
         }]
@@ -492,7 +492,7 @@ async function measure(
       ...single.map((id) => ({ name: `${id}: p50 c=1`, unit: "ms", samples: p50(`${id} c=1`) })),
       { name: "miss: p50 c=1", unit: "ms", samples: p50("miss c=1") },
       { name: "driver raw select: p50 c=1", unit: "ms", samples: driverP50.get("raw-select")! },
-      { name: "driver L2 read: p50 c=1", unit: "ms", samples: driverP50.get("cache.read")! },
+      { name: "driver L2 read: p50 c=1", unit: "ms", samples: driverP50.get("l2-read")! },
     ];
 
     const [server] = await admin<{ version: string }[]>`select version()`;

@@ -17,7 +17,7 @@ export const GOALS = {
   l2VsRawSelect: { op: "<=", value: 1.2 },
   /** L2 hit p50 / BentoCache's untagged L2 (knex, Postgres) in the same shell. */
   l2VsBento: { op: "<=", value: 0.9 },
-  /** `cache.read` p50 / a raw primary-key select, SQL only (same driver). */
+  /** The store's L2 read (`cache.entry_states` by key; `cache.read` before) p50 / a raw primary-key select, SQL only (same driver). */
   cacheReadVsSelect: { op: "<=", value: 1.15 },
   /** Membership queries in a burst of cold requests / (users × organizations × processes). */
   coldMembershipPerUserOrgProcess: { op: "<=", value: 1 },

@@ -19,7 +19,7 @@
  * until the run is settled, as chained invocations would.
  *
  * Last, read latency during a full run: L2 hits of the `datasets` function
- * (a process whose L1 holds nothing, so every read runs `cache.read`), wrk at
+ * (a process whose L1 holds nothing, so every read is an L2 read of `cache.entry_states`), wrk at
  * 1 connection in 1-second windows. The run is worked by 2-second invocations;
  * before each, an idle window, and one more while it works (see
  * `readsDuringRun`): each sample is a window's p95 / the p95 of the idle window
@@ -387,8 +387,8 @@ const READ_TICK_BUDGET_MS = 2_000;
  * of one invocation so that the shared machine's drift moves both sides alike:
  * the run is worked by invocations of a 2-second budget, one after another as
  * chained invocations would; before each, a 1-second wrk window (1 connection,
- * L2 hits of a `datasets` process whose L1 holds nothing, so every read runs
- * `cache.read`) measures idle, and a second one starts with the invocation.
+ * L2 hits of a `datasets` process whose L1 holds nothing, so every read is an L2
+ * read of `cache.entry_states`) measures idle, and a second one starts with the invocation.
  * A window that outlives its invocation is dropped and counted. Runs `rounds`
  * full runs, and more (at most 3 x) until `rounds` pairs are measured;
  * `runSeconds` is each run's time spent in invocations (idle windows excluded).

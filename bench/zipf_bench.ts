@@ -336,7 +336,7 @@ async function measure(stack: LocalStack, options: Options): Promise<BenchmarkRe
       samples: cached.map((r) => r.computations),
     },
     {
-      name: "statements per computation with the cache",
+      name: "all statements / computations, with the cache",
       unit: "",
       samples: cached.map((r) => r.statements / r.computations),
     },
