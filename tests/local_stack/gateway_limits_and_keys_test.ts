@@ -216,3 +216,36 @@ Deno.test("a request past its CPU time gets 546 and a fresh process; waiting cos
     await Promise.all([busy.stop(), slow.stop()]);
   }
 });
+
+Deno.test("a body cut off by the wall clock stops charging CPU to its request", async () => {
+  const busy = new FunctionProcess(
+    { name: "busy", entrypoint: fixture("busy"), verifyJwt: false },
+    { SUPABASE_URL: "http://127.0.0.1:1" },
+  );
+  await busy.start();
+  const port = freePort();
+  const server = startGateway({
+    port,
+    jwks: LOCAL_JWKS,
+    functions: new Map([["busy", busy]]),
+    limits: { wallClockMs: 1_000, requestIdleTimeoutMs: 60_000, cpuTimeMs: 400 },
+  });
+  const base = `http://127.0.0.1:${port}/functions/v1/busy`;
+  try {
+    const pid = busy.pid;
+    // Cut off after its head: its CPU ticket must close with it. Left open, it took a
+    // share of every later request's CPU until it passed the limit and the process
+    // was killed under a request that stayed within its own 400 ms.
+    const streamed = await fetch(`${base}?stream=1&delay_ms=5000`);
+    assert.equal(streamed.status, 200);
+    await streamed.text().catch(() => {});
+    for (let i = 0; i < 8; i++) {
+      const response = await fetch(`${base}?burn_ms=150`);
+      assert.equal(response.status, 200, `request ${i}: ${response.status}`);
+      assert.equal((await response.json()).pid, pid, `request ${i} served by the same process`);
+    }
+  } finally {
+    await server.shutdown();
+    await busy.stop();
+  }
+});
